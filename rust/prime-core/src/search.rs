@@ -1,0 +1,1 @@
+//! Population kernels used by the optimisers (batch mutation, crossover, selection).

@@ -1,0 +1,1 @@
+//! The layer IR, the built-in zoo, workload files and context vectors.
