@@ -1,0 +1,17 @@
+"""Type stubs of the native module `prime_rs._native` (checked against the binary by
+`tests/test_stubs.py` with mypy.stubtest). Sections follow the binding crate's modules."""
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+# --- space (rust/prime-py/src/space.rs) ---
+
+# --- search (rust/prime-py/src/search.rs) ---
+
+# --- workload (rust/prime-py/src/workload.rs) ---
+
+# --- sim (rust/prime-py/src/sim.rs) ---
+
+# --- dataset (rust/prime-py/src/dataset.rs) ---

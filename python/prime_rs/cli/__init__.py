@@ -1,0 +1,29 @@
+"""The `prime-rs` command line: a thin shell over the Python API.
+
+Each sub-module registers its commands on the one typer app. Heavy imports (jax, pyarrow, the
+native module) happen inside the commands, so `prime-rs --help` is instant.
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="prime-rs",
+    help="Design hardware accelerators from logged data (PRIME).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    from prime_rs.cli import data, train
+
+    for module in (data, train):
+        module.register(app)
+
+
+def main() -> None:
+    _register()
+    app()

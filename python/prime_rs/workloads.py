@@ -1,0 +1,1 @@
+"""Placeholder until the workload module lands."""
