@@ -70,7 +70,9 @@ def resolve_workload(workload: str | os.PathLike[str] | HasOps) -> HasOps:
 def op_table(workload: HasOps) -> np.ndarray:
     """The (n_ops, 14) int64 op table of a workload, in the native kernel's column order."""
     ops = workload.ops
-    return np.ascontiguousarray(np.stack([np.asarray(ops[c], dtype=np.int64) for c in OP_COLUMNS], axis=1))
+    return np.ascontiguousarray(
+        np.stack([np.asarray(ops[c], dtype=np.int64) for c in OP_COLUMNS], axis=1)
+    )
 
 
 def _threads(threads: int | None) -> int | None:

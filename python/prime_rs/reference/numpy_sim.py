@@ -97,7 +97,10 @@ def simulate_arrays(designs: np.ndarray, prep: Prepared) -> dict[str, np.ndarray
             # DRAM traffic (bytes): weights once when they fit half the PE memory, else per step;
             # activations spill when the layer's working set does not fit the other half.
             w_traffic = np.where(wb <= half, wb, wb * reps)
-            refetch = np.minimum(wb + ai * _cdiv(np.int64(wb), half), ai + wb * _cdiv(np.int64(ai), half)) + ao
+            refetch = (
+                np.minimum(wb + ai * _cdiv(np.int64(wb), half), ai + wb * _cdiv(np.int64(ai), half))
+                + ao
+            )
             spill_all = np.where((wb <= half) | (reps > 1), w_traffic + (ai + ao) * reps, refetch)
             dram = np.where(fits, w_traffic, spill_all).astype(np.float64)
         else:

@@ -21,9 +21,7 @@ def _sram(k: dict[str, float], b: float) -> float:
 
 def area_one(design: tuple[int, ...]) -> float:
     k = constants()
-    x, y, lanes, c, mpe, mc, instr, mp, ma, bw = (
-        PARAM_VALUES[j][design[j]] for j in range(10)
-    )
+    x, y, lanes, c, mpe, mc, instr, mp, ma, bw = (PARAM_VALUES[j][design[j]] for j in range(10))
     p = x * y
     core = (
         lanes * k["MAC_LANE_MM2"]
@@ -41,9 +39,7 @@ def area_one(design: tuple[int, ...]) -> float:
 def simulate_one(design: tuple[int, ...], prep: Prepared) -> tuple[float, float, bool, int, float]:
     """(latency_ms, area_mm2, feasible, reason, energy_mj) of one design."""
     k = constants()
-    x, y, lanes, c, mpe, mc, instr_cap, mp, ma, bw = (
-        PARAM_VALUES[j][design[j]] for j in range(10)
-    )
+    x, y, lanes, c, mpe, mc, instr_cap, mp, ma, bw = (PARAM_VALUES[j][design[j]] for j in range(10))
     p = x * y
     units = p * c * lanes
     half = p * mpe // 2
