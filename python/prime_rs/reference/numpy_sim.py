@@ -115,12 +115,15 @@ def simulate_arrays(designs: np.ndarray, prep: Prepared) -> dict[str, np.ndarray
             dram = dram + np.where(fits, ao, 0)
         # Time in ns: cycles at the clock against DRAM bytes at GB/s (= bytes per ns).
         t_dram = dram / bw
-        overhead = (k["OP_OVERHEAD_CYCLES"] + k["ISSUE_CYCLES_PER_INSTR"] * op_instr) / clock
-        time_ns = time_ns + (np.maximum(t_map / clock, t_dram) + overhead)
+        time_ns = time_ns + np.maximum(t_map / clock, t_dram)
         dram_total = dram_total + dram
         onchip_total = onchip_total + onchip
 
     reason = np.where((reason == 0) & (instr > d["instr"]), np.uint8(5), reason)
+    # Synchronisation per op and issue time of the whole program, added once.
+    time_ns = time_ns + (
+        (last + 1) * k["OP_OVERHEAD_CYCLES"] + k["ISSUE_CYCLES_PER_INSTR"] * instr
+    ) / clock
     feasible = reason == 0
     area = area_arrays(designs)
     latency_ms = time_ns * 1e-6

@@ -104,8 +104,7 @@ def simulate_one(design: tuple[int, ...], prep: Prepared) -> tuple[float, float,
             dram += ai
         if i == n_ops - 1 and fits:
             dram += ao
-        overhead = (k["OP_OVERHEAD_CYCLES"] + k["ISSUE_CYCLES_PER_INSTR"] * op_instr) / clock
-        time_ns += max(t_map / clock, dram / bw) + overhead
+        time_ns += max(t_map / clock, dram / bw)
         dram_total += dram
         onchip_total += onchip
 
@@ -122,6 +121,7 @@ def simulate_one(design: tuple[int, ...], prep: Prepared) -> tuple[float, float,
         reason = 5
     else:
         reason = 0
+    time_ns += (n_ops * k["OP_OVERHEAD_CYCLES"] + k["ISSUE_CYCLES_PER_INSTR"] * instr) / clock
     area = area_one(design)
     if reason:
         return math.inf, area, False, reason, math.nan

@@ -22,8 +22,9 @@
 //!   write), and large-weight layers pay the cheaper of the two loop orders' re-fetches:
 //!   `min(W + A·ceil(W/H), A + W·ceil(A/H)) + out`. The network's input and output always cross
 //!   DRAM.
-//! * **Latency** `= Σ_ops max(mapping time, DRAM bytes / BW) + (fixed + per-instruction) overhead`,
-//!   the per-level roofline of Timeloop with ZigZag's on/off-loading folded into the DRAM term.
+//! * **Latency** `= Σ_ops max(mapping time, DRAM bytes / BW) + Σ_ops fixed overhead + issue time
+//!   of the whole program`: the per-level roofline of Timeloop with ZigZag's on/off-loading folded
+//!   into the DRAM term, plus synchronisation and instruction issue.
 //! * **Feasibility** (first failing rule wins, in this order): a whole filter must fit parameter
 //!   memory (`ParamMem`), the minimal input window activation memory (`ActMem`), the minimal
 //!   partial-sum row core memory (`CoreMem`), the double-buffered input row band PE memory
@@ -52,7 +53,7 @@ use design::{cdiv, DesignValues};
 pub use prepared::PreparedWorkload;
 use rayon::prelude::*;
 
-use crate::space::Design;
+use crate::space::{idx, Design};
 
 /// Why a design is infeasible (0 = feasible). The order is the order the rules are checked in.
 #[repr(u8)]
@@ -148,7 +149,7 @@ pub fn simulate_batch(designs: &[Design], wl: &PreparedWorkload) -> SimOutputs {
     out
 }
 
-/// Per-design state of a block, as columns.
+/// Per-design state of a block's feasible designs, as columns.
 struct Block {
     pes: [f64; BLOCK],
     cores: [f64; BLOCK],
@@ -156,15 +157,64 @@ struct Block {
     core_lanes: [f64; BLOCK],
     half: [f64; BLOCK],
     bw: [f64; BLOCK],
-    c_mp: [f64; BLOCK],
-    c_ma: [f64; BLOCK],
     mp: [f64; BLOCK],
     ma: [f64; BLOCK],
     mc: [f64; BLOCK],
     time_ns: [f64; BLOCK],
-    instr: [f64; BLOCK],
     dram: [f64; BLOCK],
     onchip: [f64; BLOCK],
+}
+
+impl Block {
+    fn new() -> Self {
+        Block {
+            pes: [1.0; BLOCK],
+            cores: [1.0; BLOCK],
+            units: [1.0; BLOCK],
+            core_lanes: [1.0; BLOCK],
+            half: [1.0; BLOCK],
+            bw: [1.0; BLOCK],
+            mp: [1.0; BLOCK],
+            ma: [1.0; BLOCK],
+            mc: [1.0; BLOCK],
+            time_ns: [0.0; BLOCK],
+            dram: [0.0; BLOCK],
+            onchip: [0.0; BLOCK],
+        }
+    }
+
+    fn set(&mut self, f: usize, v: &DesignValues) {
+        self.pes[f] = v.pes;
+        self.cores[f] = v.cores;
+        self.units[f] = v.pes * v.cores * v.lanes;
+        self.core_lanes[f] = v.cores * v.lanes;
+        // P·Mpe is even (Mpe is a multiple of 256 KiB), so the half is exact.
+        self.half[f] = v.pes * v.pe_mem / 2.0;
+        self.bw[f] = v.bandwidth;
+        self.mp[f] = v.param_mem;
+        self.ma[f] = v.act_mem;
+        self.mc[f] = v.core_mem;
+    }
+}
+
+/// The first failing feasibility rule of a design (all are O(1): the program size is tabulated).
+#[inline]
+fn check(d: &Design, v: &DesignValues, wl: &PreparedWorkload) -> (Reason, f64) {
+    let program = wl.program_entries_of(d[idx::CORES_PER_PE], d[idx::PARAMETER_MEMORY], d[idx::ACTIVATION_MEMORY]);
+    let code = if wl.filter_bytes > v.param_mem {
+        Reason::ParamMem
+    } else if wl.window_bytes > v.act_mem {
+        Reason::ActMem
+    } else if wl.psum_row_bytes > v.core_mem {
+        Reason::CoreMem
+    } else if wl.band_bytes > v.pe_mem {
+        Reason::PeMem
+    } else if program > v.instr_entries {
+        Reason::InstrMem
+    } else {
+        Reason::Feasible
+    };
+    (code, program)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -177,95 +227,55 @@ fn simulate_block(
     reason: &mut [u8],
     energy_mj: &mut [f64],
 ) {
-    let nb = designs.len();
-    let mut s = Block {
-        pes: [1.0; BLOCK],
-        cores: [1.0; BLOCK],
-        units: [1.0; BLOCK],
-        core_lanes: [1.0; BLOCK],
-        half: [1.0; BLOCK],
-        bw: [1.0; BLOCK],
-        c_mp: [1.0; BLOCK],
-        c_ma: [1.0; BLOCK],
-        mp: [1.0; BLOCK],
-        ma: [1.0; BLOCK],
-        mc: [1.0; BLOCK],
-        time_ns: [0.0; BLOCK],
-        instr: [0.0; BLOCK],
-        dram: [0.0; BLOCK],
-        onchip: [0.0; BLOCK],
-    };
-    let mut values = [DesignValues::default(); BLOCK];
+    // Latency is only defined for feasible designs, so only they enter the op loop, packed.
+    let mut s = Block::new();
+    let mut slot = [0usize; BLOCK];
+    let mut program = [0.0f64; BLOCK];
+    let mut areas = [0.0f64; BLOCK];
+    let mut nf = 0;
     for (j, d) in designs.iter().enumerate() {
         let v = DesignValues::of(d);
-        values[j] = v;
-        s.pes[j] = v.pes;
-        s.cores[j] = v.cores;
-        s.units[j] = v.pes * v.cores * v.lanes;
-        s.core_lanes[j] = v.cores * v.lanes;
-        // P·Mpe is even (Mpe is a multiple of 256 KiB), so the halves are exact.
-        s.half[j] = v.pes * v.pe_mem / 2.0;
-        s.bw[j] = v.bandwidth;
-        s.c_mp[j] = v.cores * v.param_mem;
-        s.c_ma[j] = v.cores * v.act_mem;
-        s.mp[j] = v.param_mem;
-        s.ma[j] = v.act_mem;
-        s.mc[j] = v.core_mem;
+        let (code, entries) = check(d, &v, wl);
+        areas[j] = area::area_of(&v);
+        area_mm2[j] = areas[j];
+        reason[j] = code as u8;
+        feasible[j] = code == Reason::Feasible;
+        latency_ms[j] = f64::INFINITY;
+        energy_mj[j] = f64::NAN;
+        if code == Reason::Feasible {
+            s.set(nf, &v);
+            slot[nf] = j;
+            program[nf] = entries;
+            nf += 1;
+        }
     }
     let last = wl.len().saturating_sub(1);
     for i in 0..wl.len() {
         if wl.is_gemm[i] {
-            gemm_op(&mut s, nb, wl, i, last);
+            gemm_op(&mut s, nf, wl, i, last);
         } else {
-            memory_op(&mut s, nb, wl, i, last);
+            memory_op(&mut s, nf, wl, i, last);
         }
     }
-    for j in 0..nb {
-        let v = &values[j];
-        let mut code = Reason::Feasible;
-        if wl.filter_bytes > v.param_mem {
-            code = Reason::ParamMem;
-        } else if wl.window_bytes > v.act_mem {
-            code = Reason::ActMem;
-        } else if wl.psum_row_bytes > v.core_mem {
-            code = Reason::CoreMem;
-        } else if wl.band_bytes > v.pe_mem {
-            code = Reason::PeMem;
-        } else if s.instr[j] > v.instr_entries {
-            code = Reason::InstrMem;
-        }
-        let area = area::area_of(v);
-        let ok = code == Reason::Feasible;
-        let lat = s.time_ns[j] * 1e-6;
-        area_mm2[j] = area;
-        feasible[j] = ok;
-        reason[j] = code as u8;
-        latency_ms[j] = if ok { lat } else { f64::INFINITY };
-        energy_mj[j] = if ok {
-            let pj = wl.macs * ENERGY_MAC_PJ
-                + s.onchip[j] * ENERGY_SRAM_PJ_PER_BYTE
-                + s.dram[j] * ENERGY_DRAM_PJ_PER_BYTE
-                + STATIC_MW_PER_MM2 * area * s.time_ns[j];
-            pj * 1e-9
-        } else {
-            f64::NAN
-        };
+    let n_ops = wl.len() as f64;
+    for f in 0..nf {
+        let j = slot[f];
+        let overhead = (n_ops * OP_OVERHEAD_CYCLES + ISSUE_CYCLES_PER_INSTR * program[f]) / CLOCK_GHZ;
+        let time_ns = s.time_ns[f] + overhead;
+        latency_ms[j] = time_ns * 1e-6;
+        let pj = wl.macs * ENERGY_MAC_PJ
+            + s.onchip[f] * ENERGY_SRAM_PJ_PER_BYTE
+            + s.dram[f] * ENERGY_DRAM_PJ_PER_BYTE
+            + STATIC_MW_PER_MM2 * areas[j] * time_ns;
+        energy_mj[j] = pj * 1e-9;
     }
 }
 
 #[inline(always)]
-fn instr_of(s: &Block, j: usize, wb: f64, act: f64) -> f64 {
-    INSTR_PER_OP + INSTR_PER_TILE * (cdiv(wb, s.c_mp[j]) + cdiv(act, s.c_ma[j]))
-}
-
-#[inline(always)]
-fn finish_op(s: &mut Block, j: usize, t_map: f64, dram: f64, onchip: f64, op_instr: f64) {
-    let t_dram = dram / s.bw[j];
-    let overhead = (OP_OVERHEAD_CYCLES + ISSUE_CYCLES_PER_INSTR * op_instr) / CLOCK_GHZ;
-    s.time_ns[j] += (t_map / CLOCK_GHZ).max(t_dram) + overhead;
-    s.instr[j] += op_instr;
-    s.dram[j] += dram;
-    s.onchip[j] += onchip;
+fn finish_op(s: &mut Block, f: usize, t_map: f64, dram: f64, onchip: f64) {
+    s.time_ns[f] += (t_map / CLOCK_GHZ).max(dram / s.bw[f]);
+    s.dram[f] += dram;
+    s.onchip[f] += onchip;
 }
 
 #[inline(always)]
@@ -280,19 +290,18 @@ fn boundary_bytes(i: usize, last: usize, fits: bool, ai: f64, ao: f64) -> f64 {
     extra
 }
 
-fn gemm_op(s: &mut Block, nb: usize, wl: &PreparedWorkload, i: usize, last: usize) {
+fn gemm_op(s: &mut Block, nf: usize, wl: &PreparedWorkload, i: usize, last: usize) {
     let (m, n, k, reps) = (wl.m[i], wl.n[i], wl.k[i], wl.reps[i]);
     let (wb, ai, ao) = (wl.weight_bytes[i], wl.in_bytes[i], wl.out_bytes[i]);
     let pass = k + PASS_FILL_CYCLES;
-    for j in 0..nb {
-        let (p, c, mp, ma, mc, half) = (s.pes[j], s.cores[j], s.mp[j], s.ma[j], s.mc[j], s.half[j]);
-        let op_instr = instr_of(s, j, wb, ai + ao);
+    for f in 0..nf {
+        let (p, c, mp, ma, mc, half) = (s.pes[f], s.cores[f], s.mp[f], s.ma[f], s.mc[f], s.half[f]);
         let fits = ai + ao <= half;
 
         // (a) PEs split rows, cores and lanes split channels.
         let rows_pe = cdiv(m, p);
         let n_core_a = cdiv(n, c);
-        let comp_a = rows_pe * cdiv(n, s.core_lanes[j]) * pass;
+        let comp_a = rows_pe * cdiv(n, s.core_lanes[f]) * pass;
         let in_pe_a = cdiv(ai * rows_pe, m);
         let wcore_a = n_core_a * k;
         let wsplit_a = wcore_a > mp;
@@ -307,7 +316,7 @@ fn gemm_op(s: &mut Block, nb: usize, wl: &PreparedWorkload, i: usize, last: usiz
         // (b) PEs, cores and lanes all split channels.
         let n_pe_b = cdiv(n, p);
         let n_core_b = cdiv(n_pe_b, c);
-        let comp_b = m * cdiv(n, s.units[j]) * pass;
+        let comp_b = m * cdiv(n, s.units[f]) * pass;
         let w_pe_b = cdiv(wb * n_pe_b, n);
         let wcore_b = n_core_b * k;
         let wsplit_b = wcore_b > mp;
@@ -334,21 +343,19 @@ fn gemm_op(s: &mut Block, nb: usize, wl: &PreparedWorkload, i: usize, last: usiz
             (wb + ai * cdiv(wb, half)).min(ai + wb * cdiv(ai, half)) + ao
         };
         let dram = dram + boundary_bytes(i, last, fits, ai, ao);
-        finish_op(s, j, t_map, dram, onchip, op_instr);
+        finish_op(s, f, t_map, dram, onchip);
     }
 }
 
-fn memory_op(s: &mut Block, nb: usize, wl: &PreparedWorkload, i: usize, last: usize) {
+fn memory_op(s: &mut Block, nf: usize, wl: &PreparedWorkload, i: usize, last: usize) {
     let (ai, ao) = (wl.in_bytes[i], wl.out_bytes[i]);
     let bytes = ai + ao;
-    for j in 0..nb {
-        let op_instr = instr_of(s, j, 0.0, bytes);
-        let fits = bytes <= s.half[j];
-        let onchip_pe = cdiv(bytes, s.pes[j]);
-        let t_map =
-            (cdiv(bytes, s.units[j]) + PASS_FILL_CYCLES).max(onchip_pe / ONCHIP_BYTES_PER_CYCLE);
+    for f in 0..nf {
+        let fits = bytes <= s.half[f];
+        let onchip_pe = cdiv(bytes, s.pes[f]);
+        let t_map = (cdiv(bytes, s.units[f]) + PASS_FILL_CYCLES).max(onchip_pe / ONCHIP_BYTES_PER_CYCLE);
         let dram = if fits { 0.0 } else { bytes } + boundary_bytes(i, last, fits, ai, ao);
-        finish_op(s, j, t_map, dram, onchip_pe * s.pes[j], op_instr);
+        finish_op(s, f, t_map, dram, onchip_pe * s.pes[f]);
     }
 }
 

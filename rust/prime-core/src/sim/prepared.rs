@@ -1,8 +1,14 @@
 //! A workload prepared for simulation: its ops as struct-of-arrays in f64 (hoisted out of the
 //! design loop once per workload) and the workload-level minima of the feasibility rules.
 
-use super::constants::PSUM_MIN_CHANNELS;
+use super::constants::{INSTR_PER_OP, INSTR_PER_TILE, PSUM_MIN_CHANNELS};
+use super::design::cdiv;
+use crate::space::{idx, PARAMS};
 use crate::workload::op::{Op, OpKind};
+
+const N_CORES: usize = PARAMS[idx::CORES_PER_PE].values.len();
+const N_MP: usize = PARAMS[idx::PARAMETER_MEMORY].values.len();
+const N_MA: usize = PARAMS[idx::ACTIVATION_MEMORY].values.len();
 
 #[derive(Debug, Clone, Default)]
 pub struct PreparedWorkload {
@@ -27,6 +33,10 @@ pub struct PreparedWorkload {
     pub band_bytes: f64,
     /// Total multiply-accumulates (for energy).
     pub macs: f64,
+    /// Program size (instruction entries) by (cores, parameter memory, activation memory) index:
+    /// it depends on nothing else, so it is tabulated once per workload and the instruction
+    /// rule costs one lookup per design.
+    pub program_entries: Vec<f64>,
 }
 
 impl PreparedWorkload {
@@ -53,7 +63,29 @@ impl PreparedWorkload {
                 p.macs += op.macs() as f64;
             }
         }
+        p.program_entries = Vec::with_capacity(N_CORES * N_MP * N_MA);
+        for &c in PARAMS[idx::CORES_PER_PE].values {
+            for &mp in PARAMS[idx::PARAMETER_MEMORY].values {
+                for &ma in PARAMS[idx::ACTIVATION_MEMORY].values {
+                    let (c_mp, c_ma) = ((c * mp) as f64, (c * ma) as f64);
+                    let total: f64 = ops
+                        .iter()
+                        .map(|op| {
+                            let act = (op.in_bytes + op.out_bytes) as f64;
+                            INSTR_PER_OP + INSTR_PER_TILE * (cdiv(op.weight_bytes as f64, c_mp) + cdiv(act, c_ma))
+                        })
+                        .sum();
+                    p.program_entries.push(total);
+                }
+            }
+        }
         p
+    }
+
+    /// Instruction entries of the compiled program for a design's (cores, Mp, Ma) indices.
+    #[inline]
+    pub fn program_entries_of(&self, cores: u8, mp: u8, ma: u8) -> f64 {
+        self.program_entries[(cores as usize * N_MP + mp as usize) * N_MA + ma as usize]
     }
 
     pub fn len(&self) -> usize {
