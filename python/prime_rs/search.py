@@ -34,7 +34,7 @@ def next_generation(
     replacement; highest ``fitness`` wins, NaN and -inf count as the worst), crossed with
     probability ``crossover_prob`` with a second winner (uniform crossover), then mutated (see
     :meth:`prime_rs.space.DesignSpace.mutate`; ``mutation_rate=0`` disables mutation). Child
-    ``i`` depends only on ``seed``, ``i`` and the inputs.
+    ``i`` depends only on ``seed``, ``i`` and the inputs, so pass a new seed each generation.
     """
     pop = SPACE.validate(population)
     try:

@@ -12,7 +12,8 @@ a single design, lists, any integer dtype and integral floats, and raises
 Everything else here converts through it, then calls the native kernels with strict dtypes.
 
 Random kernels are seeded and deterministic: row ``i`` of a batch depends only on the seed, the
-kernel and ``i``, never on the thread count.
+kernel and ``i``, never on the thread count. The same seed replays the same draws, so iterative
+callers (one call per generation) must pass a different seed each time, e.g. ``seed + gen``.
 """
 
 from __future__ import annotations

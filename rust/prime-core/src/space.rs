@@ -801,6 +801,9 @@ mod tests {
         #[test]
         fn onehot_has_one_per_block(d in design()) {
             let oh = onehot(&[d]).unwrap();
+            let mut dirty = [0.5f32; ONEHOT_WIDTH];
+            onehot_row(&d, &mut dirty);
+            prop_assert_eq!(&dirty[..], &oh[..]);
             prop_assert_eq!(oh.iter().sum::<f32>(), N_PARAMS as f32);
             for k in 0..N_PARAMS {
                 let block = &oh[ONEHOT_OFFSETS[k]..ONEHOT_OFFSETS[k] + CARDINALITIES[k]];
