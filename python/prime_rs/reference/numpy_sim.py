@@ -121,9 +121,10 @@ def simulate_arrays(designs: np.ndarray, prep: Prepared) -> dict[str, np.ndarray
 
     reason = np.where((reason == 0) & (instr > d["instr"]), np.uint8(5), reason)
     # Synchronisation per op and issue time of the whole program, added once.
-    time_ns = time_ns + (
-        (last + 1) * k["OP_OVERHEAD_CYCLES"] + k["ISSUE_CYCLES_PER_INSTR"] * instr
-    ) / clock
+    time_ns = (
+        time_ns
+        + ((last + 1) * k["OP_OVERHEAD_CYCLES"] + k["ISSUE_CYCLES_PER_INSTR"] * instr) / clock
+    )
     feasible = reason == 0
     area = area_arrays(designs)
     latency_ms = time_ns * 1e-6

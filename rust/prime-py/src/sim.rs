@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::errors::{detached, invalid_argument};
-use crate::space::designs_from_array;
+use crate::space::{check_designs, view_rows};
 
 /// Column order of the op table handed over by Python.
 pub const OP_COLUMNS: [&str; 14] = [
@@ -113,9 +113,12 @@ fn sim_simulate<'py>(
     op_table: PyReadonlyArray2<'py, i64>,
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let designs = designs_from_array(py, &designs)?;
+    check_designs(py, &designs, "designs")?;
     let ops = ops_from_table(py, &op_table)?;
+    let view = designs.as_array();
     let out = detached(py, move || {
+        let designs = view_rows(view)?;
+        prime_core::space::validate(&designs)?;
         let wl = PreparedWorkload::new(&ops);
         with_threads(threads, || sim::simulate_batch(&designs, &wl))
     })?;
@@ -135,8 +138,11 @@ fn sim_area<'py>(
     designs: PyReadonlyArray2<'py, u8>,
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let designs = designs_from_array(py, &designs)?;
+    check_designs(py, &designs, "designs")?;
+    let view = designs.as_array();
     let out = detached(py, move || {
+        let designs = view_rows(view)?;
+        prime_core::space::validate(&designs)?;
         with_threads(threads, || sim::area_batch(&designs))
     })?;
     Ok(out.into_pyarray(py))

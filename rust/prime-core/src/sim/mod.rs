@@ -200,7 +200,11 @@ impl Block {
 /// The first failing feasibility rule of a design (all are O(1): the program size is tabulated).
 #[inline]
 fn check(d: &Design, v: &DesignValues, wl: &PreparedWorkload) -> (Reason, f64) {
-    let program = wl.program_entries_of(d[idx::CORES_PER_PE], d[idx::PARAMETER_MEMORY], d[idx::ACTIVATION_MEMORY]);
+    let program = wl.program_entries_of(
+        d[idx::CORES_PER_PE],
+        d[idx::PARAMETER_MEMORY],
+        d[idx::ACTIVATION_MEMORY],
+    );
     let code = if wl.filter_bytes > v.param_mem {
         Reason::ParamMem
     } else if wl.window_bytes > v.act_mem {
@@ -260,7 +264,8 @@ fn simulate_block(
     let n_ops = wl.len() as f64;
     for f in 0..nf {
         let j = slot[f];
-        let overhead = (n_ops * OP_OVERHEAD_CYCLES + ISSUE_CYCLES_PER_INSTR * program[f]) / CLOCK_GHZ;
+        let overhead =
+            (n_ops * OP_OVERHEAD_CYCLES + ISSUE_CYCLES_PER_INSTR * program[f]) / CLOCK_GHZ;
         let time_ns = s.time_ns[f] + overhead;
         latency_ms[j] = time_ns * 1e-6;
         let pj = wl.macs * ENERGY_MAC_PJ
@@ -353,7 +358,8 @@ fn memory_op(s: &mut Block, nf: usize, wl: &PreparedWorkload, i: usize, last: us
     for f in 0..nf {
         let fits = bytes <= s.half[f];
         let onchip_pe = cdiv(bytes, s.pes[f]);
-        let t_map = (cdiv(bytes, s.units[f]) + PASS_FILL_CYCLES).max(onchip_pe / ONCHIP_BYTES_PER_CYCLE);
+        let t_map =
+            (cdiv(bytes, s.units[f]) + PASS_FILL_CYCLES).max(onchip_pe / ONCHIP_BYTES_PER_CYCLE);
         let dram = if fits { 0.0 } else { bytes } + boundary_bytes(i, last, fits, ai, ao);
         finish_op(s, f, t_map, dram, onchip_pe * s.pes[f]);
     }

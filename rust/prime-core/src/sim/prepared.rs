@@ -72,7 +72,9 @@ impl PreparedWorkload {
                         .iter()
                         .map(|op| {
                             let act = (op.in_bytes + op.out_bytes) as f64;
-                            INSTR_PER_OP + INSTR_PER_TILE * (cdiv(op.weight_bytes as f64, c_mp) + cdiv(act, c_ma))
+                            INSTR_PER_OP
+                                + INSTR_PER_TILE
+                                    * (cdiv(op.weight_bytes as f64, c_mp) + cdiv(act, c_ma))
                         })
                         .sum();
                     p.program_entries.push(total);
