@@ -58,8 +58,8 @@ pub fn context_vector(
             .iter()
             .zip(layer_macs)
             .filter(|(c, _)| pred(**c))
-            .map(|(_, &m)| m as f64)
-            .sum()
+            // fold from +0.0: an empty f64 `sum()` is -0.0.
+            .fold(0.0, |a, (_, &m)| a + m as f64)
     };
     let act: f64 = ops
         .iter()

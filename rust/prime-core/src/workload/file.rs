@@ -65,11 +65,10 @@ fn locate_bad_layer(text: &str, format: Format) -> Option<String> {
     };
     let layers = value.get("layers")?.as_array()?;
     layers.iter().enumerate().find_map(|(i, v)| {
-        let err = serde_json::from_value::<Layer>(v.clone()).err()?;
-        let name = v.get("name").and_then(|n| n.as_str());
-        Some(match name {
-            Some(n) => format!("layer {i} '{n}': {err}"),
-            None => format!("layer {i}: {err}"),
+        serde_json::from_value::<Layer>(v.clone()).err()?;
+        Some(match v.get("name").and_then(|n| n.as_str()) {
+            Some(n) => format!("in layer {i} '{n}'"),
+            None => format!("in layer {i}"),
         })
     })
 }

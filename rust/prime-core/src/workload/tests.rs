@@ -91,7 +91,7 @@ fn bad_files_name_the_problem() {
     let p = |s: &str| parse(s, Format::Json, "t.json");
     assert!(file_err(p("{\"name\": \"x\", \"layers\": [")).contains("line 1"));
     let e = file_err(p(r#"{"name":"x","layers":[{"type":"conv3d","in_h":1}]}"#));
-    assert!(e.contains("conv3d") && e.contains("layer 0"), "{e}");
+    assert!(e.contains("conv3d") && e.contains("in layer 0"), "{e}");
     let e = file_err(p(
         r#"{"name":"x","layers":[{"type":"conv2d","name":"c1","in_h":-4,"in_w":8,"in_c":3,"out_c":8,"kernel":3}]}"#,
     ));

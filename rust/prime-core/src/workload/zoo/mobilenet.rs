@@ -107,7 +107,6 @@ pub fn mobilenet_v2() -> Result<Workload> {
 fn v3(
     name: &str,
     desc: &str,
-    first: i64,
     table: &[Block],
     head: i64,
     pool_conv: i64,
@@ -115,7 +114,8 @@ fn v3(
     pp: u64,
 ) -> Result<Workload> {
     let mut net = Net::new(224, 224, 3);
-    net.conv("conv0", first, 3, 2, false);
+    // Both V3 variants start with a 16-wide 3x3/2 conv.
+    net.conv("conv0", 16, 3, 2, false);
     for (i, blk) in table.iter().enumerate() {
         inverted_residual(&mut net, &format!("block{i}"), blk);
     }
@@ -150,7 +150,6 @@ pub fn mobilenet_v3_large() -> Result<Workload> {
     v3(
         "mobilenet_v3_large",
         "MobileNetV3-Large 1.0, 224x224 input, 1001 classes (TF-slim V3_LARGE; SE, 5x5 depthwise)",
-        16,
         &t,
         960,
         1280,
@@ -180,7 +179,6 @@ pub fn mobilenet_v3_small() -> Result<Workload> {
     v3(
         "mobilenet_v3_small",
         "MobileNetV3-Small 1.0, 224x224 input, 1001 classes (TF-slim V3_SMALL; SE, 5x5 depthwise)",
-        16,
         &t,
         576,
         1024,
