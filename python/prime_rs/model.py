@@ -72,7 +72,9 @@ class ModelConfig:
         if not self.block_sizes or min(self.block_sizes) < 1:
             raise InvalidArgumentError(f"block_sizes must be positive, got {self.block_sizes}")
         if self.kind not in ("transformer", "mlp"):
-            raise InvalidArgumentError(f"model kind must be 'transformer' or 'mlp', got {self.kind!r}")
+            raise InvalidArgumentError(
+                f"model kind must be 'transformer' or 'mlp', got {self.kind!r}"
+            )
         for name in ("d_model", "n_heads", "ffn_dim"):
             if getattr(self, name) < 1:
                 raise InvalidArgumentError(f"{name} must be >= 1, got {getattr(self, name)}")
@@ -226,7 +228,7 @@ class Head(eqx.Module):
         sizes = [width, *hidden, 1]
         keys = jax.random.split(key, len(sizes) - 1)
         self.layers = tuple(
-            eqx.nn.Linear(a, b, key=k) for a, b, k in zip(sizes[:-1], sizes[1:], keys)
+            eqx.nn.Linear(a, b, key=k) for a, b, k in zip(sizes[:-1], sizes[1:], keys, strict=True)
         )
 
     def __call__(self, x: jax.Array) -> jax.Array:
@@ -259,9 +261,7 @@ def _make_head(config: ModelConfig, width: int, key: jax.Array) -> Head | Mixtur
     return Head(width, config.head_hidden, key=key)
 
 
-def _film(
-    proj: eqx.nn.Linear | None, features: jax.Array, context: jax.Array | None
-) -> jax.Array:
+def _film(proj: eqx.nn.Linear | None, features: jax.Array, context: jax.Array | None) -> jax.Array:
     if proj is None:
         return features
     if context is None:
@@ -300,7 +300,7 @@ class TransformerSurrogate(eqx.Module):
         # The position code is a trace-time constant, not a parameter.
         h = h + sinusoidal_positions(*h.shape[-2:])
         keys = [None] * len(self.layers) if key is None else jax.random.split(key, len(self.layers))
-        for layer, k in zip(self.layers, keys):
+        for layer, k in zip(self.layers, keys, strict=True):
             h = layer(h, k)
         flat = h.reshape(*h.shape[:-2], -1)
         return self.head(_film(self.context_proj, flat, context))

@@ -9,6 +9,7 @@ is the usual one).
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -60,7 +61,7 @@ def resolve_contexts(
     sizes = {v.size for v in out.values()}
     if len(sizes) > 1:
         raise DatasetError(
-            f"context vectors differ in length: {({a: v.size for a, v in out.items()})}"
+            f"context vectors differ in length: { ({a: v.size for a, v in out.items()}) }"
         )
     return out
 
@@ -141,7 +142,9 @@ def prepare(
             f"(first: row {first}, application {application[first]!r}, latency_ms={latency[first]!r})"
         )
     if (feasible & ~np.isfinite(area)).any():
-        raise DatasetError(f"{int((feasible & ~np.isfinite(area)).sum())} feasible row(s) have a NaN area")
+        raise DatasetError(
+            f"{int((feasible & ~np.isfinite(area)).sum())} feasible row(s) have a NaN area"
+        )
 
     in_budget = feasible if area_budget is None else feasible & (area <= area_budget)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0x5EED]))
@@ -212,12 +215,12 @@ class BatchSampler:
         self.inf_shares = _shares(inf_batch_size, len(with_inf)) if with_inf else []
         self.inf_batch_size = inf_batch_size
         starts = np.cumsum([0, *self.shares])
-        self.app_slices = [slice(int(s), int(e)) for s, e in zip(starts[:-1], starts[1:])]
+        self.app_slices = [slice(int(s), int(e)) for s, e in itertools.pairwise(starts)]
 
     def sample(self, rng: np.random.Generator) -> Batch:
         apps = self.prepared.apps
         d, y, c, pair = [], [], [], []
-        for app, share, sl in zip(apps, self.shares, self.app_slices):
+        for app, share, sl in zip(apps, self.shares, self.app_slices, strict=True):
             idx = rng.integers(0, len(app.train_designs), share)
             d.append(app.train_designs[idx])
             y.append(app.train_y[idx])
@@ -225,7 +228,7 @@ class BatchSampler:
             pair.append(sl.start + rng.permutation(share))
         if self.inf_apps:
             di, ci = [], []
-            for i, share in zip(self.inf_apps, self.inf_shares):
+            for i, share in zip(self.inf_apps, self.inf_shares, strict=True):
                 app = apps[i]
                 idx = rng.integers(0, len(app.inf_designs), share)
                 di.append(app.inf_designs[idx])

@@ -73,7 +73,11 @@ def save(
         os.rename(tmp, final)
         for p in pointers:
             _write_json_atomic(root / f"{p}.json", {"dir": name, "step": step})
-        keep = {read_pointer(run_dir, p)[0].name for p in ("latest", "best") if (root / f"{p}.json").exists()}
+        keep = {
+            read_pointer(run_dir, p)[0].name
+            for p in ("latest", "best")
+            if (root / f"{p}.json").exists()
+        }
         for d in root.glob("step-*"):
             if d.name not in keep:
                 shutil.rmtree(d, ignore_errors=True)
@@ -82,7 +86,9 @@ def save(
     return final
 
 
-def read_pointer(run_dir: str | os.PathLike[str], which: str = "best") -> tuple[Path, dict[str, Any]]:
+def read_pointer(
+    run_dir: str | os.PathLike[str], which: str = "best"
+) -> tuple[Path, dict[str, Any]]:
     """The checkpoint directory ``which`` (best/latest) points at, and its meta.json."""
     root = Path(run_dir) / _DIR
     ptr = root / f"{which}.json"
@@ -94,7 +100,9 @@ def read_pointer(run_dir: str | os.PathLike[str], which: str = "best") -> tuple[
     except (OSError, ValueError, KeyError) as exc:
         raise CheckpointError(f"unreadable checkpoint pointer {ptr}: {exc}") from exc
     if meta.get("format") != FORMAT:
-        raise CheckpointError(f"checkpoint {target} has format {meta.get('format')!r}, expected {FORMAT}")
+        raise CheckpointError(
+            f"checkpoint {target} has format {meta.get('format')!r}, expected {FORMAT}"
+        )
     return target, meta
 
 

@@ -16,7 +16,6 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 from prime_rs.errors import CheckpointError, OutputError, TrainingError
 from prime_rs.model import ModelConfig, build_model
@@ -24,7 +23,14 @@ from prime_rs.train import checkpoint
 from prime_rs.train.batches import BatchSampler, ContextSource, Prepared, prepare, resolve_contexts
 from prime_rs.train.config import TrainConfig
 from prime_rs.train.negatives import EvolutionSampler, GradientSampler, _score
-from prime_rs.train.objective import Clipping, Hyper, TrainState, make_optimizer, train_step
+from prime_rs.train.objective import (
+    Clipping,
+    Hyper,
+    TrainState,
+    make_alpha_optimizer,
+    make_optimizer,
+    train_step,
+)
 from prime_rs.train.predictor import TrainedModel
 from prime_rs.train.ranking import kendall, spearman
 from prime_rs.train.targets import ScoreTransform
@@ -40,7 +46,9 @@ def _model_config(
 ) -> ModelConfig:
     from prime_rs import SPACE
 
-    base = dict(model_config.to_dict() if isinstance(model_config, ModelConfig) else model_config or {})
+    base = dict(
+        model_config.to_dict() if isinstance(model_config, ModelConfig) else model_config or {}
+    )
     base["block_sizes"] = tuple(SPACE.cardinalities)
     base["context_dim"] = context_dim
     return ModelConfig.from_dict(base)
@@ -58,7 +66,7 @@ def _validate(
     model: Any, prepared: Prepared, val_x: list[np.ndarray], val_c: list[np.ndarray]
 ) -> dict[str, Any]:
     per_app = {}
-    for app, x, c in zip(prepared.apps, val_x, val_c):
+    for app, x, c in zip(prepared.apps, val_x, val_c, strict=True):
         f = np.asarray(_score(model, jnp.asarray(x), jnp.asarray(c)), np.float64)
         y = app.val_y[: len(f)].astype(np.float64)
         per_app[app.name] = {
@@ -67,8 +75,15 @@ def _validate(
             "spearman": spearman(f, y),
             "kendall": kendall(f[:_KENDALL_ROWS], y[:_KENDALL_ROWS]),
         }
-    mean = {k: float(np.mean([m[k] for m in per_app.values()])) for k in ("mse", "spearman", "kendall")}
-    return {"val_mse": mean["mse"], "val_spearman": mean["spearman"], "val_kendall": mean["kendall"], "apps": per_app}
+    mean = {
+        k: float(np.mean([m[k] for m in per_app.values()])) for k in ("mse", "spearman", "kendall")
+    }
+    return {
+        "val_mse": mean["mse"],
+        "val_spearman": mean["spearman"],
+        "val_kendall": mean["kendall"],
+        "apps": per_app,
+    }
 
 
 class _Progress:
@@ -78,11 +93,22 @@ class _Progress:
         self.bar = None
         if enabled:
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
 
             self.bar = Progress(
-                TextColumn("train"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                TextColumn("{task.fields[info]}"), console=Console(file=sys.stderr), transient=False,
+                TextColumn("train"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                TextColumn("{task.fields[info]}"),
+                console=Console(file=sys.stderr),
+                transient=False,
             )
             self.bar.start()
             self.task = self.bar.add_task("train", total=total, completed=start, info="")
@@ -167,8 +193,10 @@ def train(
     dropout_root = jax.random.key(cfg.seed ^ 0x0D0D, impl="rbg")  # rbg: far cheaper bits on CPU
     rng = np.random.default_rng(np.random.SeedSequence([cfg.seed, 0xBA7C]))
     model = build_model(mcfg, init_key)
-    optimizer = make_optimizer(cfg.learning_rate, cfg.steps, cfg.warmup_steps, cfg.grad_clip, cfg.min_lr_ratio)
-    alpha_optimizer = optax.adam(cfg.alpha_lr) if cfg.alpha_dual else None
+    optimizer = make_optimizer(
+        cfg.learning_rate, cfg.steps, cfg.warmup_steps, cfg.grad_clip, cfg.min_lr_ratio
+    )
+    alpha_optimizer = make_alpha_optimizer(cfg.alpha_lr) if cfg.alpha_dual else None
     log_alpha = jnp.asarray(math.log(cfg.alpha) if cfg.alpha > 0 else -jnp.inf, jnp.float32)
     state = TrainState(
         model,
@@ -183,7 +211,9 @@ def train(
             shares, cfg.evo_generations, cfg.area_budget, cfg.evo_mutation_rate
         )
     else:
-        neg_sampler = GradientSampler(cfg.n_negatives, mcfg.block_sizes, cfg.grad_steps, cfg.grad_step_size)
+        neg_sampler = GradientSampler(
+            cfg.n_negatives, mcfg.block_sizes, cfg.grad_steps, cfg.grad_step_size
+        )
 
     from prime_rs import SPACE
 
@@ -203,7 +233,9 @@ def train(
         start, best, bad_vals = meta["step"], meta["best"], meta["bad_vals"]
         x_neg, c_neg = arrays["x_neg"], arrays["c_neg"]
         if isinstance(neg_sampler, EvolutionSampler):
-            neg_sampler.pool = [arrays[f"pool_{i}"] if f"pool_{i}" in arrays else None for i in range(len(shares))]
+            neg_sampler.pool = [
+                arrays[f"pool_{i}"] if f"pool_{i}" in arrays else None for i in range(len(shares))
+            ]
         _truncate_metrics(run_dir / "metrics.jsonl", start)
 
     hyper = Hyper(
@@ -240,7 +272,12 @@ def train(
                 jnp.asarray(batch.inf_context),
             )
             state, aux = train_step(
-                state, optimizer, alpha_optimizer, hyper, arrays, jax.random.fold_in(dropout_root, step)
+                state,
+                optimizer,
+                alpha_optimizer,
+                hyper,
+                arrays,
+                jax.random.fold_in(dropout_root, step),
             )
             # Summed on device: no host sync per step (the negatives refresh syncs anyway).
             train_sums = {k: train_sums.get(k, 0.0) + v for k, v in aux.items()}
@@ -271,9 +308,21 @@ def train(
                     best_model = state.model
                 if run_dir is not None:
                     _append_jsonl(run_dir / "metrics.jsonl", record)
-                    _save(run_dir, done, state, x_neg, c_neg, neg_sampler, rng, best, bad_vals,
-                          run_meta, val["val_spearman"], improved)
-                bar.update(done, f"val ρ {val['val_spearman']:.3f} (best {best:.3f})")
+                    _save(
+                        run_dir,
+                        done,
+                        state,
+                        x_neg,
+                        c_neg,
+                        neg_sampler,
+                        rng,
+                        best,
+                        bad_vals,
+                        run_meta,
+                        val["val_spearman"],
+                        improved,
+                    )
+                bar.update(done, f"val rho {val['val_spearman']:.3f} (best {best:.3f})")
                 if cfg.patience and bad_vals >= cfg.patience:
                     stopped_early = True
                     break
@@ -287,10 +336,17 @@ def train(
         return result
     final = best_model if best_model is not None else state.model
     return TrainedModel(
-        final, mcfg, prepared.transform, prepared.names,
+        final,
+        mcfg,
+        prepared.transform,
+        prepared.names,
         {a.name: a.context for a in prepared.apps} if contextual else None,
         cfg.area_budget,
-        {"best_val_spearman": best, "stopped_early": stopped_early, "wall_s": time.perf_counter() - t0},
+        {
+            "best_val_spearman": best,
+            "stopped_early": stopped_early,
+            "wall_s": time.perf_counter() - t0,
+        },
     )
 
 
@@ -319,9 +375,18 @@ def _check_resumable(meta: dict[str, Any], run_meta: dict[str, Any]) -> None:
 
 
 def _save(
-    run_dir: Path, step: int, state: TrainState, x_neg: Any, c_neg: Any, neg_sampler: Any,
-    rng: np.random.Generator, best: float, bad_vals: int, run_meta: dict[str, Any],
-    val_spearman: float, improved: bool,
+    run_dir: Path,
+    step: int,
+    state: TrainState,
+    x_neg: Any,
+    c_neg: Any,
+    neg_sampler: Any,
+    rng: np.random.Generator,
+    best: float,
+    bad_vals: int,
+    run_meta: dict[str, Any],
+    val_spearman: float,
+    improved: bool,
 ) -> None:
     arrays = {"x_neg": np.asarray(x_neg), "c_neg": np.asarray(c_neg)}
     if isinstance(neg_sampler, EvolutionSampler):
@@ -351,7 +416,9 @@ def _truncate_metrics(path: Path, step: int) -> None:
     """Drop records after the resumed checkpoint (they are recomputed)."""
     if not path.exists():
         return
-    keep = [ln for ln in path.read_text().splitlines() if ln.strip() and json.loads(ln)["step"] <= step]
+    keep = [
+        ln for ln in path.read_text().splitlines() if ln.strip() and json.loads(ln)["step"] <= step
+    ]
     path.write_text("".join(ln + "\n" for ln in keep))
 
 
@@ -365,10 +432,17 @@ def load(run_dir: str | os.PathLike[str], which: str = "best") -> TrainedModel:
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"checkpoint {target} has an invalid meta.json: {exc}") from exc
     like = eqx.filter_eval_shape(build_model, mcfg, jax.random.key(0))
-    like = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype) if isinstance(s, jax.ShapeDtypeStruct) else s, like)
+    like = jax.tree.map(
+        lambda s: jnp.zeros(s.shape, s.dtype) if isinstance(s, jax.ShapeDtypeStruct) else s, like
+    )
     model = checkpoint.restore_tree(target / "model.eqx", like)
     contexts = {k: np.asarray(v, np.float32) for k, v in meta.get("contexts", {}).items()}
     return TrainedModel(
-        model, mcfg, transform, apps, contexts or None, meta.get("area_budget"),
+        model,
+        mcfg,
+        transform,
+        apps,
+        contexts or None,
+        meta.get("area_budget"),
         {"step": meta["step"], "val_spearman": meta.get("val_spearman"), "run_dir": str(run_dir)},
     )

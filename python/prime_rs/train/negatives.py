@@ -52,9 +52,7 @@ class EvolutionSampler:
         self.mutation_rate = float(mutation_rate)
         self.pool: list[np.ndarray | None] = [None] * len(self.n_per_app)
 
-    def _fitness(
-        self, model: Surrogate, designs: np.ndarray, context: np.ndarray
-    ) -> np.ndarray:
+    def _fitness(self, model: Surrogate, designs: np.ndarray, context: np.ndarray) -> np.ndarray:
         from prime_rs import SPACE, area
 
         x = jnp.asarray(SPACE.onehot(designs))
@@ -75,7 +73,7 @@ class EvolutionSampler:
         from prime_rs.search import next_generation
 
         out = []
-        for i, (n, start, ctx) in enumerate(zip(self.n_per_app, starts, contexts)):
+        for i, (n, start, ctx) in enumerate(zip(self.n_per_app, starts, contexts, strict=True)):
             warm = self.pool[i]
             pop = np.asarray(start[:n], dtype=np.uint8)
             if warm is not None:
@@ -109,7 +107,10 @@ class EvolutionSampler:
         tops = self.run(model, starts, contexts, rng)
         x = SPACE.onehot(np.concatenate(tops))
         c = np.concatenate(
-            [np.broadcast_to(ctx, (len(t), ctx.size)) for t, ctx in zip(tops, contexts)]
+            [
+                np.broadcast_to(ctx, (len(t), ctx.size))
+                for t, ctx in zip(tops, contexts, strict=True)
+            ]
         )
         return np.asarray(x, np.float32), np.asarray(c, np.float32)
 
@@ -157,7 +158,7 @@ class GradientSampler:
         del rng  # deterministic given the starts
         designs = np.concatenate(starts)[: self.n]
         ctx = np.concatenate(
-            [np.broadcast_to(c, (len(s), c.size)) for s, c in zip(starts, contexts)]
+            [np.broadcast_to(c, (len(s), c.size)) for s, c in zip(starts, contexts, strict=True)]
         )[: self.n]
         x = self.ascend(model, jnp.asarray(SPACE.onehot(designs)), jnp.asarray(ctx, jnp.float32))
         return np.asarray(x, np.float32), np.asarray(ctx, np.float32)
