@@ -56,7 +56,9 @@ def simulate_arrays(designs: np.ndarray, prep: Prepared) -> dict[str, np.ndarray
         w_tiles = _cdiv(np.int64(wb), c * mp)
         a_tiles = _cdiv(np.int64(ai + ao), c * ma)
         op_instr = (
-            k["INSTR_PER_OP"] + k["INSTR_PER_WEIGHT_TILE"] * w_tiles + k["INSTR_PER_ACT_TILE"] * a_tiles
+            k["INSTR_PER_OP"]
+            + k["INSTR_PER_WEIGHT_TILE"] * w_tiles
+            + k["INSTR_PER_ACT_TILE"] * a_tiles
         )
         instr = instr + op_instr
 
