@@ -6,13 +6,21 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Error {
     /// A design row holds an index or value that is not in the design space.
-    InvalidDesign { row: usize, param: &'static str, detail: String },
+    InvalidDesign {
+        row: usize,
+        param: &'static str,
+        detail: String,
+    },
     /// A workload name that is neither built in nor a readable file.
     UnknownWorkload { name: String, known: Vec<String> },
     /// A workload file that exists but cannot be parsed or describes an impossible layer.
     WorkloadFile { source: String, detail: String },
     /// A logged-data record that is corrupt or truncated (TFRecord framing, checksums, schema).
-    Record { source: String, offset: u64, detail: String },
+    Record {
+        source: String,
+        offset: u64,
+        detail: String,
+    },
     /// An argument of the wrong shape or range (array shapes, counts, probabilities).
     InvalidArgument(String),
 }

@@ -18,10 +18,30 @@ const MI: u64 = 1024 * 1024;
 pub const N_PARAMS: usize = 10;
 
 pub const PARAMS: [Param; N_PARAMS] = [
-    Param { name: "pe_x", key: "param_1", unit: "count", values: &[1, 2, 4, 6, 8, 10, 12, 14, 16, 32] },
-    Param { name: "pe_y", key: "param_2", unit: "count", values: &[1, 2, 4, 6, 8, 10, 12, 14, 16, 32] },
-    Param { name: "simd_lanes", key: "param_3", unit: "count", values: &[4, 8, 16, 32, 64, 128, 256] },
-    Param { name: "cores_per_pe", key: "param_4", unit: "count", values: &[1, 2, 4, 6, 8, 10, 12, 14, 16, 32] },
+    Param {
+        name: "pe_x",
+        key: "param_1",
+        unit: "count",
+        values: &[1, 2, 4, 6, 8, 10, 12, 14, 16, 32],
+    },
+    Param {
+        name: "pe_y",
+        key: "param_2",
+        unit: "count",
+        values: &[1, 2, 4, 6, 8, 10, 12, 14, 16, 32],
+    },
+    Param {
+        name: "simd_lanes",
+        key: "param_3",
+        unit: "count",
+        values: &[4, 8, 16, 32, 64, 128, 256],
+    },
+    Param {
+        name: "cores_per_pe",
+        key: "param_4",
+        unit: "count",
+        values: &[1, 2, 4, 6, 8, 10, 12, 14, 16, 32],
+    },
     Param {
         name: "pe_memory",
         key: "param_5",
@@ -32,12 +52,44 @@ pub const PARAMS: [Param; N_PARAMS] = [
         name: "core_memory",
         key: "param_6",
         unit: "bytes",
-        values: &[4 * KI, 8 * KI, 16 * KI, 32 * KI, 64 * KI, 128 * KI, 256 * KI, 512 * KI, MI, 2 * MI, 4 * MI],
+        values: &[
+            4 * KI,
+            8 * KI,
+            16 * KI,
+            32 * KI,
+            64 * KI,
+            128 * KI,
+            256 * KI,
+            512 * KI,
+            MI,
+            2 * MI,
+            4 * MI,
+        ],
     },
-    Param { name: "instruction_memory", key: "param_7", unit: "entries", values: &[256, 512, 1024, 2048, 4096, 8192, 16384] },
-    Param { name: "parameter_memory", key: "param_8", unit: "bytes", values: &[8192, 16384, 32768, 65536] },
-    Param { name: "activation_memory", key: "param_9", unit: "bytes", values: &[2048, 4096, 8192, 16384, 32768] },
-    Param { name: "dram_bandwidth", key: "param_10", unit: "GB/s", values: &[5, 10, 16, 20, 25, 30] },
+    Param {
+        name: "instruction_memory",
+        key: "param_7",
+        unit: "entries",
+        values: &[256, 512, 1024, 2048, 4096, 8192, 16384],
+    },
+    Param {
+        name: "parameter_memory",
+        key: "param_8",
+        unit: "bytes",
+        values: &[8192, 16384, 32768, 65536],
+    },
+    Param {
+        name: "activation_memory",
+        key: "param_9",
+        unit: "bytes",
+        values: &[2048, 4096, 8192, 16384, 32768],
+    },
+    Param {
+        name: "dram_bandwidth",
+        key: "param_10",
+        unit: "GB/s",
+        values: &[5, 10, 16, 20, 25, 30],
+    },
 ];
 
 /// A design as indices into each parameter's value list.
