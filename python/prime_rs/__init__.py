@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from prime_rs import errors, workloads
 from prime_rs._native import __version__
-from prime_rs.simulate import EDGETPU_REFERENCE, SimResult, area, simulate
+from prime_rs.simulator import EDGETPU_REFERENCE, SimResult, area, simulate
 from prime_rs.space import SPACE, DesignSpace
 
 __all__ = [

@@ -1,4 +1,360 @@
-"""Placeholder until the design-space module lands (in development on a branch)."""
+"""The PRIME design space (DESIGN.md section 3).
 
-SPACE = None
-DesignSpace = None
+Ten discrete parameters, 452,760,000 designs. A *design* is a row of ten small integer indices
+into the parameters' value lists, in key order (``param_1`` .. ``param_10``); a batch of designs
+is an ``(n, 10)`` ``uint8`` array. A design *id* is the mixed-radix number of its index row
+(``param_1`` most significant), so ids and rows convert both ways and sorting by id sorts rows
+lexicographically. *Values* are the raw physical values (PE counts, bytes, GB/s).
+
+:meth:`DesignSpace.validate` is the one place where user input becomes a design array: it accepts
+a single design, lists, any integer dtype and integral floats, and raises
+:class:`~prime_rs.errors.InvalidDesignError` naming the row, parameter and offending entry.
+Everything else here converts through it, then calls the native kernels with strict dtypes.
+
+Random kernels are seeded and deterministic: row ``i`` of a batch depends only on the seed, the
+kernel and ``i``, never on the thread count. The same seed replays the same draws, so iterative
+callers (one call per generation) must pass a different seed each time, e.g. ``seed + gen``.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from prime_rs import _native
+from prime_rs.errors import InvalidArgumentError, InvalidDesignError
+
+__all__ = ["SPACE", "DesignSpace", "Param"]
+
+#: Anything :meth:`DesignSpace.validate` accepts: one design ``(10,)`` or a batch ``(n, 10)``.
+DesignsLike = npt.ArrayLike
+
+_U64_MAX = 2**64 - 1
+
+
+class Param(NamedTuple):
+    """One parameter: physical name, published key, unit and allowed raw values (increasing)."""
+
+    name: str
+    key: str
+    unit: str
+    values: tuple[int, ...]
+
+
+def _seed(seed: Any) -> int:
+    """A seed as a Python int in the native range (0 .. 2**64 - 1)."""
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise InvalidArgumentError(f"seed must be an integer, got {seed!r}")
+    s = int(seed)
+    if not 0 <= s <= _U64_MAX:
+        raise InvalidArgumentError(f"seed must be in 0..2**64-1, got {s}")
+    return s
+
+
+def _count(n: Any, what: str) -> int:
+    if isinstance(n, bool):
+        raise InvalidArgumentError(f"{what} must be a non-negative integer, got {n!r}")
+    try:
+        v = operator.index(n)
+    except TypeError:
+        raise InvalidArgumentError(f"{what} must be a non-negative integer, got {n!r}") from None
+    if v < 0:
+        raise InvalidArgumentError(f"{what} must be a non-negative integer, got {v}")
+    return v
+
+
+def _real(x: Any, what: str) -> float:
+    """A real number argument; its range is checked by the native kernel."""
+    if isinstance(x, bool):
+        raise InvalidArgumentError(f"{what} must be a number, got {x!r}")
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(f"{what} must be a number, got {x!r}") from None
+
+
+def _asarray(x: Any, what: str, error: type[Exception]) -> np.ndarray:
+    try:
+        return np.asarray(x)
+    except (ValueError, TypeError) as e:  # ragged nesting, unconvertible objects
+        raise error(f"{what} must be a rectangular array of numbers: {e}") from None
+
+
+class DesignSpace:
+    """The PRIME design space. Use the singleton :data:`SPACE`."""
+
+    def __init__(self) -> None:
+        self._params = tuple(
+            Param(name, key, unit, tuple(int(v) for v in values))
+            for name, key, unit, values in _native.space_params()
+        )
+        self._position = {p.name: k for k, p in enumerate(self._params)}
+        self._position.update({p.key: k for k, p in enumerate(self._params)})
+        self._cards = np.array([len(p.values) for p in self._params], dtype=np.int64)
+        self._values = [np.array(p.values, dtype=np.int64) for p in self._params]
+
+    # --- description ------------------------------------------------------------------------
+
+    @property
+    def size(self) -> int:
+        """Number of designs (452,760,000)."""
+        return int(_native.SPACE_SIZE)
+
+    @property
+    def n_params(self) -> int:
+        return len(self._params)
+
+    @property
+    def params(self) -> tuple[Param, ...]:
+        return self._params
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Physical parameter names in key order."""
+        return tuple(p.name for p in self._params)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """Published keys ``param_1`` .. ``param_10``."""
+        return tuple(p.key for p in self._params)
+
+    @property
+    def units(self) -> tuple[str, ...]:
+        return tuple(p.unit for p in self._params)
+
+    @property
+    def cardinalities(self) -> tuple[int, ...]:
+        """Number of allowed values of each parameter, in key order."""
+        return tuple(len(p.values) for p in self._params)
+
+    @property
+    def onehot_width(self) -> int:
+        """Width of the one-hot encoding (77)."""
+        return int(_native.SPACE_ONEHOT_WIDTH)
+
+    @property
+    def onehot_offsets(self) -> tuple[int, ...]:
+        """Column where each parameter's one-hot block starts."""
+        return tuple(int(o) for o in np.concatenate([[0], np.cumsum(self._cards)[:-1]]))
+
+    def index(self, name_or_key: str) -> int:
+        """Position (0-based, key order) of a parameter given by physical name or ``param_k``."""
+        try:
+            return self._position[name_or_key]
+        except (KeyError, TypeError):
+            raise InvalidArgumentError(
+                f"unknown parameter {name_or_key!r}: expected one of {', '.join(self.names)} "
+                f"or param_1..param_{self.n_params}"
+            ) from None
+
+    def values(self, name_or_key: str) -> tuple[int, ...]:
+        """Allowed raw values of a parameter, increasing."""
+        return self._params[self.index(name_or_key)].values
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __repr__(self) -> str:
+        return f"DesignSpace({self.n_params} params, {self.size:,} designs)"
+
+    # --- conversion -------------------------------------------------------------------------
+
+    def _entry_error(self, row: int, col: int, detail: str) -> InvalidDesignError:
+        p = self._params[col]
+        return InvalidDesignError(
+            f"invalid design at row {row}: parameter '{p.name}' ({p.key}) {detail}"
+        )
+
+    def _first(self, mask: np.ndarray) -> tuple[int, int]:
+        flat = int(np.flatnonzero(mask.ravel())[0])
+        return divmod(flat, self.n_params)
+
+    def _rows(self, x: Any, what: str, error: type[Exception]) -> np.ndarray:
+        """``x`` as a 2-D array of rows of ten (a single row becomes a batch of one)."""
+        arr = _asarray(x, what, error)
+        if arr.ndim == 1 and arr.shape[0] == self.n_params:
+            arr = arr.reshape(1, self.n_params)
+        if arr.ndim != 2 or arr.shape[1] != self.n_params:
+            raise error(
+                f"{what} must have shape (n, {self.n_params}) or ({self.n_params},), "
+                f"got {tuple(arr.shape)}"
+            )
+        return arr
+
+    def validate(self, designs: DesignsLike) -> npt.NDArray[np.uint8]:
+        """Check designs and return them as a C-contiguous ``(n, 10)`` uint8 array.
+
+        Accepts one design ``(10,)`` or a batch ``(n, 10)``: numpy arrays of any integer dtype,
+        integral floats, nested lists. Raises :class:`InvalidDesignError` naming the first bad
+        row, its parameter and the offending index (and the allowed range).
+        """
+        arr = self._rows(designs, "designs", InvalidDesignError)
+        if arr.dtype == np.uint8:
+            out = np.ascontiguousarray(arr)
+        else:
+            if arr.dtype.kind == "O":
+                try:
+                    arr = arr.astype(np.float64)
+                except (TypeError, ValueError):
+                    raise InvalidDesignError(
+                        "designs must hold integer indices, got non-numeric entries"
+                    ) from None
+            kind = arr.dtype.kind
+            if kind in "iu":
+                bad = (arr < 0) | (arr > 255)
+            elif kind == "f":
+                with np.errstate(invalid="ignore"):
+                    bad = ~np.isfinite(arr) | (arr != np.round(arr)) | (arr < 0) | (arr > 255)
+            else:
+                raise InvalidDesignError(
+                    f"designs must hold integer indices, got dtype {arr.dtype}"
+                )
+            if bad.any():
+                r, c = self._first(bad)
+                v = arr[r, c]
+                card = int(self._cards[c])
+                if kind == "f" and not np.isfinite(v):
+                    detail = f"has index {v}, which is not a finite number"
+                elif kind == "f" and v != np.round(v):
+                    detail = f"has non-integer index {v}"
+                else:
+                    v = int(v)
+                    detail = f"has index {v}, allowed 0..={card - 1} ({card} values)"
+                raise self._entry_error(r, c, detail)
+            out = np.ascontiguousarray(arr, dtype=np.uint8)
+        _native.space_validate(out)
+        return out
+
+    def to_ids(self, designs: DesignsLike) -> npt.NDArray[np.uint64]:
+        """Mixed-radix ids (``param_1`` most significant), shape ``(n,)``."""
+        return _native.space_to_ids(self.validate(designs))
+
+    def from_ids(self, ids: npt.ArrayLike) -> npt.NDArray[np.uint8]:
+        """Designs ``(n, 10)`` of ids in ``0 .. size-1`` (a scalar id gives one row)."""
+        arr = np.atleast_1d(_asarray(ids, "ids", InvalidDesignError))
+        if arr.ndim != 1:
+            raise InvalidDesignError(f"ids must be a scalar or a 1-D array, got shape {arr.shape}")
+        if arr.dtype.kind == "O":
+            try:
+                arr = arr.astype(np.float64)
+            except (TypeError, ValueError):
+                raise InvalidDesignError("ids must be integers, got non-numeric entries") from None
+        kind = arr.dtype.kind
+        if kind == "f":
+            with np.errstate(invalid="ignore"):
+                bad = ~np.isfinite(arr) | (arr != np.round(arr)) | (arr < 0) | (arr >= self.size)
+        elif kind in "iu":
+            bad = (arr < 0) | (arr >= self.size)
+        else:
+            raise InvalidDesignError(f"ids must be integers, got dtype {arr.dtype}")
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise InvalidDesignError(
+                f"design id {arr[i]} at position {i} is outside the space: "
+                f"ids run from 0 to {self.size - 1}"
+            )
+        return _native.space_from_ids(np.ascontiguousarray(arr, dtype=np.uint64))
+
+    def to_values(self, designs: DesignsLike) -> npt.NDArray[np.int64]:
+        """Raw physical values ``(n, 10)`` int64."""
+        return _native.space_to_values(self.validate(designs))
+
+    def from_values(self, values: npt.ArrayLike) -> npt.NDArray[np.uint8]:
+        """Designs of raw values (one row ``(10,)`` or ``(n, 10)``; ints or floats).
+
+        Only allowed values are accepted (floats within 1e-9 of one count as it); the error
+        names the row, the parameter, the value and the allowed values.
+        """
+        arr = self._rows(values, "values", InvalidDesignError)
+        if arr.dtype.kind not in "iufO":
+            raise InvalidDesignError(f"values must be numbers, got dtype {arr.dtype}")
+        try:
+            f = np.ascontiguousarray(arr, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise InvalidDesignError("values must be numbers, got non-numeric entries") from None
+        return _native.space_from_values(f)
+
+    def onehot(self, designs: DesignsLike) -> npt.NDArray[np.float32]:
+        """One-hot encoding ``(n, 77)`` float32: one block per parameter, in key order."""
+        return _native.space_onehot(self.validate(designs))
+
+    def from_onehot(self, scores: npt.ArrayLike) -> npt.NDArray[np.uint8]:
+        """Designs from (relaxed) one-hot scores ``(n, 77)``: the argmax of each block."""
+        arr = _asarray(scores, "one-hot scores", InvalidArgumentError)
+        if arr.ndim == 1 and arr.shape[0] == self.onehot_width:
+            arr = arr.reshape(1, -1)
+        if arr.ndim != 2 or arr.shape[1] != self.onehot_width:
+            raise InvalidArgumentError(
+                f"one-hot scores must have shape (n, {self.onehot_width}), got {tuple(arr.shape)}"
+            )
+        if arr.dtype.kind not in "iuf":
+            raise InvalidArgumentError(f"one-hot scores must be numbers, got dtype {arr.dtype}")
+        return _native.space_from_onehot(np.ascontiguousarray(arr, dtype=np.float32))
+
+    def as_dicts(self, designs: DesignsLike) -> list[dict[str, int]]:
+        """Each design as ``{physical name: raw value}``."""
+        names = self.names
+        return [dict(zip(names, row, strict=True)) for row in self.to_values(designs).tolist()]
+
+    def from_dict(self, d: Mapping[str, float]) -> npt.NDArray[np.uint8]:
+        """One design ``(10,)`` from raw values keyed by physical names or ``param_k`` keys."""
+        if not isinstance(d, Mapping):
+            raise InvalidDesignError(
+                f"expected a mapping of parameter to value, got {type(d).__name__}"
+            )
+        row: list[Any] = [None] * self.n_params
+        for key, value in d.items():
+            k = self._position.get(key) if isinstance(key, str) else None
+            if k is None:
+                raise InvalidDesignError(
+                    f"unknown parameter {key!r}: expected one of {', '.join(self.names)} "
+                    f"or param_1..param_{self.n_params}"
+                )
+            if row[k] is not None:
+                p = self._params[k]
+                raise InvalidDesignError(f"parameter '{p.name}' ({p.key}) is given twice")
+            row[k] = value
+        missing = [p.name for p, v in zip(self._params, row, strict=True) if v is None]
+        if missing:
+            raise InvalidDesignError(f"design is missing parameters: {', '.join(missing)}")
+        return self.from_values([row])[0]
+
+    # --- random kernels ---------------------------------------------------------------------
+
+    def sample(self, n: int, seed: int = 0) -> npt.NDArray[np.uint8]:
+        """``n`` designs drawn uniformly with replacement; deterministic for a seed."""
+        return _native.space_sample(_count(n, "n"), _seed(seed))
+
+    def mutate(
+        self,
+        designs: DesignsLike,
+        seed: int = 0,
+        rate: float = 0.1,
+        step_prob: float = 0.5,
+    ) -> npt.NDArray[np.uint8]:
+        """Mutated copies: each gene mutates with probability ``rate`` (at least one gene always
+        does when ``rate > 0``); a mutated gene steps to a neighbouring value with probability
+        ``step_prob`` (reflected at the ends), otherwise it is redrawn as a different value."""
+        return _native.space_mutate(
+            self.validate(designs), _seed(seed), _real(rate, "rate"), _real(step_prob, "step_prob")
+        )
+
+    def crossover(self, a: DesignsLike, b: DesignsLike, seed: int = 0) -> npt.NDArray[np.uint8]:
+        """Row-wise uniform crossover: each gene from ``a`` or ``b`` with probability 1/2."""
+        return _native.space_crossover(self.validate(a), self.validate(b), _seed(seed))
+
+    def unique(
+        self, designs: DesignsLike, return_index: bool = False
+    ) -> npt.NDArray[np.uint8] | tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+        """Distinct designs in order of first occurrence (and their first indices)."""
+        rows = self.validate(designs)
+        idx = _native.space_unique(rows)
+        return (rows[idx], idx) if return_index else rows[idx]
+
+
+#: The design space of PRIME (the only one prime-rs uses).
+SPACE = DesignSpace()

@@ -1,0 +1,146 @@
+"""The simulator as a plain per-design Python loop: the readable reference and the
+"pure-Python baseline" of the benchmarks. Same model, same operation order and floating-point
+expressions as the native kernel (documented in rust/prime-core/src/sim/mod.rs)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from prime_rs.reference._common import PARAM_VALUES, Prepared, constants
+
+
+def _cdiv(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def _sram(k: dict[str, float], b: float) -> float:
+    return k["SRAM_MM2_PER_BYTE"] * b + k["SRAM_MM2_PER_SQRT_BYTE"] * math.sqrt(b)
+
+
+def area_one(design: tuple[int, ...]) -> float:
+    k = constants()
+    x, y, lanes, c, mpe, mc, instr, mp, ma, bw = (PARAM_VALUES[j][design[j]] for j in range(10))
+    p = x * y
+    core = (
+        lanes * k["MAC_LANE_MM2"]
+        + _sram(k, mc)
+        + _sram(k, mp)
+        + _sram(k, ma)
+        + _sram(k, instr * k["INSTR_BYTES_PER_ENTRY"])
+        + k["CORE_CTRL_MM2"]
+    )
+    pe = c * core + _sram(k, mpe) + k["PE_CTRL_MM2"]
+    noc = k["NOC_MM2_PER_PE"] * p * math.log2(2.0 * p)
+    return p * pe + noc + k["IO_MM2"] + k["PHY_MM2_PER_GBPS"] * bw
+
+
+def simulate_one(design: tuple[int, ...], prep: Prepared) -> tuple[float, float, bool, int, float]:
+    """(latency_ms, area_mm2, feasible, reason, energy_mj) of one design."""
+    k = constants()
+    x, y, lanes, c, mpe, mc, instr_cap, mp, ma, bw = (PARAM_VALUES[j][design[j]] for j in range(10))
+    p = x * y
+    units = p * c * lanes
+    half = p * mpe // 2
+    fill = int(k["PASS_FILL_CYCLES"])
+    onchip_bw = k["ONCHIP_BYTES_PER_CYCLE"]
+    clock = k["CLOCK_GHZ"]
+    ops = prep.ops
+    n_ops = len(ops["m"])
+    time_ns = 0.0
+    instr = 0
+    dram_total = 0.0
+    onchip_total = 0.0
+    for i in range(n_ops):
+        m, n, kk = int(ops["m"][i]), int(ops["n"][i]), int(ops["k"][i])
+        reps = int(ops["reps"][i])
+        wb, ai, ao = int(ops["weight_bytes"][i]), int(ops["in_bytes"][i]), int(ops["out_bytes"][i])
+        op_instr = int(k["INSTR_PER_OP"]) + int(k["INSTR_PER_TILE"]) * (
+            _cdiv(wb, c * mp) + _cdiv(ai + ao, c * ma)
+        )
+        instr += op_instr
+        fits = ai + ao <= half
+        if int(ops["kind"][i]) == 0:
+            rows_pe = _cdiv(m, p)
+            n_core_a = _cdiv(n, c)
+            comp_a = rows_pe * _cdiv(n, c * lanes) * (kk + fill)
+            in_pe_a = _cdiv(ai * rows_pe, m)
+            wcore_a = n_core_a * kk
+            reload_a = _cdiv(in_pe_a, ma) if wcore_a > mp else 1
+            spill_a = 0
+            if wcore_a > mp and rows_pe * n_core_a * 4 > mc:
+                spill_a = 8 * rows_pe * n * (_cdiv(wcore_a, mp) - 1)
+            on_a = float(in_pe_a + wb * reload_a + spill_a) * reps
+
+            n_pe_b = _cdiv(n, p)
+            n_core_b = _cdiv(n_pe_b, c)
+            comp_b = m * _cdiv(n, units) * (kk + fill)
+            w_pe_b = _cdiv(wb * n_pe_b, n)
+            wcore_b = n_core_b * kk
+            reload_b = _cdiv(ai, ma) if wcore_b > mp else 1
+            spill_b = 0
+            if wcore_b > mp and m * n_core_b * 4 > mc:
+                spill_b = 8 * m * n_pe_b * (_cdiv(wcore_b, mp) - 1)
+            on_b = float(ai + w_pe_b * reload_b + spill_b) * reps
+
+            t_a = max(float(comp_a * reps), on_a / onchip_bw)
+            t_b = max(float(comp_b * reps), on_b / onchip_bw)
+            t_map, onchip = (t_b, on_b * p) if t_b < t_a else (t_a, on_a * p)
+
+            w_traffic = wb if wb <= half else wb * reps
+            if fits:
+                dram = w_traffic
+            elif wb <= half or reps > 1:
+                dram = w_traffic + (ai + ao) * reps
+            else:
+                dram = min(wb + ai * _cdiv(wb, half), ai + wb * _cdiv(ai, half)) + ao
+        else:
+            onchip_pe = _cdiv(ai + ao, p)
+            t_map = max(float(_cdiv(ai + ao, units) + fill), onchip_pe / onchip_bw)
+            onchip = float(onchip_pe * p)
+            dram = 0 if fits else ai + ao
+        if i == 0 and fits:
+            dram += ai
+        if i == n_ops - 1 and fits:
+            dram += ao
+        time_ns += max(t_map / clock, dram / bw)
+        dram_total += dram
+        onchip_total += onchip
+
+    lim = prep.workload_limits
+    if lim["filter_bytes"] > mp:
+        reason = 1
+    elif lim["window_bytes"] > ma:
+        reason = 2
+    elif lim["psum_row_bytes"] > mc:
+        reason = 3
+    elif lim["band_bytes"] > mpe:
+        reason = 4
+    elif instr > instr_cap:
+        reason = 5
+    else:
+        reason = 0
+    time_ns += (n_ops * k["OP_OVERHEAD_CYCLES"] + k["ISSUE_CYCLES_PER_INSTR"] * instr) / clock
+    area = area_one(design)
+    if reason:
+        return math.inf, area, False, reason, math.nan
+    energy_pj = (
+        prep.macs * k["ENERGY_MAC_PJ"]
+        + onchip_total * k["ENERGY_SRAM_PJ_PER_BYTE"]
+        + dram_total * k["ENERGY_DRAM_PJ_PER_BYTE"]
+        + k["STATIC_MW_PER_MM2"] * area * time_ns
+    )
+    return time_ns * 1e-6, area, True, reason, energy_pj * 1e-9
+
+
+def simulate_rows(designs: np.ndarray, prep: Prepared) -> dict[str, np.ndarray]:
+    rows = [simulate_one(tuple(int(v) for v in d), prep) for d in designs]
+    lat, area, feas, reason, energy = zip(*rows, strict=True) if rows else ((), (), (), (), ())
+    return {
+        "latency_ms": np.array(lat, dtype=np.float64),
+        "area_mm2": np.array(area, dtype=np.float64),
+        "feasible": np.array(feas, dtype=bool),
+        "reason": np.array(reason, dtype=np.uint8),
+        "energy_mj": np.array(energy, dtype=np.float64),
+    }
