@@ -11,29 +11,12 @@ import numpy as np
 
 from prime_rs.errors import InvalidDesignError
 
-# Interim copy of DESIGN.md section 3, used only while `prime_rs.SPACE` is a placeholder.
-_KI, _MI = 1024, 1024 * 1024
-_INTERIM = (
-    ("pe_x", "param_1", (1, 2, 4, 6, 8, 10, 12, 14, 16, 32)),
-    ("pe_y", "param_2", (1, 2, 4, 6, 8, 10, 12, 14, 16, 32)),
-    ("simd_lanes", "param_3", (4, 8, 16, 32, 64, 128, 256)),
-    ("cores_per_pe", "param_4", (1, 2, 4, 6, 8, 10, 12, 14, 16, 32)),
-    ("pe_memory", "param_5", tuple(_KI * 256 * 2**i for i in range(7))),
-    ("core_memory", "param_6", tuple(_KI * 4 * 2**i for i in range(11))),
-    ("instruction_memory", "param_7", (256, 512, 1024, 2048, 4096, 8192, 16384)),
-    ("parameter_memory", "param_8", (8192, 16384, 32768, 65536)),
-    ("activation_memory", "param_9", (2048, 4096, 8192, 16384, 32768)),
-    ("dram_bandwidth", "param_10", (5, 10, 16, 20, 25, 30)),
-)
-
 
 @cache
 def params() -> tuple[tuple[str, str, tuple[int, ...]], ...]:
     """(name, key, values) of the ten parameters in key order."""
     from prime_rs import SPACE
 
-    if SPACE is None:
-        return _INTERIM
     return tuple(
         (name, key, tuple(int(v) for v in SPACE.values(name)))
         for name, key in zip(SPACE.names, SPACE.keys, strict=True)
@@ -85,11 +68,6 @@ def to_designs(values: np.ndarray) -> np.ndarray:
     """(n, 10) raw int64 values -> (n, 10) uint8 index rows (the space's own conversion)."""
     from prime_rs import SPACE
 
-    if SPACE is None:
-        out = np.empty(values.shape, dtype=np.uint8)
-        for k, (_, _, allowed) in enumerate(params()):
-            out[:, k] = np.searchsorted(np.asarray(allowed), values[:, k])
-        return out
     return np.asarray(
         SPACE.from_values(np.ascontiguousarray(values, dtype=np.int64)), dtype=np.uint8
     )

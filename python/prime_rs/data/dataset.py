@@ -24,7 +24,6 @@ from prime_rs.data._io import atomic_path
 from prime_rs.errors import (
     DatasetError,
     InvalidArgumentError,
-    InvalidDesignError,
     OutputError,
     UnknownApplicationError,
 )
@@ -260,20 +259,9 @@ def from_arrays(
 ) -> Dataset:
     """Build a Dataset from index rows and results. `application` may be one name for all rows;
     `reason` defaults to "" for feasible rows and "infeasible" otherwise."""
-    d = np.asarray(designs)
-    if d.ndim != 2 or d.shape[1] != len(_space.names()):
-        raise InvalidDesignError(f"designs must have shape (n, 10), got {d.shape}")
-    if not np.issubdtype(d.dtype, np.integer):
-        raise InvalidDesignError(f"designs must be integer index rows, got dtype {d.dtype}")
-    cards = np.array([len(v) for _, _, v in _space.params()])
-    bad = (d < 0) | (d >= cards)
-    if bad.any():
-        row, k = map(int, np.argwhere(bad)[0])
-        raise InvalidDesignError(
-            f"invalid design at row {row}: parameter '{_space.names()[k]}' index {int(d[row, k])} "
-            f"is out of range 0..{cards[k] - 1}"
-        )
-    d = np.ascontiguousarray(d, dtype=np.uint8)
+    from prime_rs import SPACE
+
+    d = SPACE.validate(designs)
     n = len(d)
     feas = np.asarray(feasible, dtype=bool)
     if isinstance(application, str):
