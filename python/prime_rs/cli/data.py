@@ -113,7 +113,7 @@ def generate(
 ) -> None:
     """Simulate designs for one or more applications and write a dataset."""
     with _cli_errors():
-        from prime_rs.data.generate import SearchSettings, resolve_apps, write_generated
+        from prime_rs.data.generation import SearchSettings, resolve_apps, write_generated
 
         n_apps = len(resolve_apps(apps))
         settings = SearchSettings(area_budget, population, batch, random_fraction)
@@ -293,8 +293,8 @@ def stats(
     """Per-application counts and runtimes (the PRIME README table) and the area-budget split."""
     with _cli_errors():
         from prime_rs.data.dataset import load
-        from prime_rs.data.stats import stats as compute
-        from prime_rs.data.stats import stats_json
+        from prime_rs.data.summary import stats as compute
+        from prime_rs.data.summary import stats_json
 
         ds = load(file)
         if as_json:
