@@ -8,9 +8,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from prime_rs import SPACE
-from prime_rs.data import Dataset, concat, from_arrays, load
+from prime_rs.data import Dataset, _space, concat, from_arrays, load
 from prime_rs.errors import (
     DatasetError,
     InvalidArgumentError,
@@ -199,3 +201,21 @@ def test_unwritable_output(tmp_path: Path) -> None:
         ds.save(tmp_path / "no" / "such" / "dir" / "d.parquet")
     with pytest.raises(OutputError, match="is a directory"):
         ds.save(tmp_path)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 300))
+def test_value_index_map_agrees_with_the_space(seed: int, n: int) -> None:
+    """The data layer's vectorised value -> index map is SPACE.from_values, and rejects the rest."""
+    designs = SPACE.sample(n, seed=seed)
+    values = SPACE.to_values(designs)
+    got, bad = _space.index_columns([values[:, k] for k in range(10)])
+    np.testing.assert_array_equal(got, SPACE.from_values(values))
+    assert not bad.any()
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(10))
+    values[0, k] += 1 if values[0, k] != 1 else 2  # never a value of any parameter list here
+    with pytest.raises(InvalidDesignError):
+        SPACE.from_values(values)
+    _, bad = _space.index_columns([values[:, j] for j in range(10)])
+    assert bad[0] and not bad[1:].any()

@@ -39,46 +39,50 @@ def fingerprint() -> str:
     return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def check_values(values: np.ndarray, where: str = "") -> None:
-    """Raise InvalidDesignError naming the parameter, the offending value, how many rows hold
-    values outside the space and the first such row. `values` is (n, 10) int64."""
-    bad = invalid_mask(values)
-    if not bad.any():
-        return
+def index_column(k: int, col: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(indices uint8, bad bool) of one column of raw int64 values of parameter `k`: a value is
+    good only if it is exactly one of the parameter's values (nothing is rounded or clipped)."""
+    allowed = np.asarray(params()[k][2], dtype=np.int64)
+    idx = np.minimum(np.searchsorted(allowed, col), len(allowed) - 1)
+    return idx.astype(np.uint8), allowed[idx] != col
+
+
+def index_columns(cols: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(designs (n, 10) uint8, bad (n,) bool) from ten columns of raw int64 values. This is the
+    space's value -> index map (its value lists, exact match), vectorised per column because it
+    runs over millions of logged rows."""
+    n = len(cols[0]) if cols else 0
+    designs = np.empty((n, len(cols)), dtype=np.uint8)
+    bad = np.zeros(n, dtype=bool)
+    for k, col in enumerate(cols):
+        designs[:, k], b = index_column(k, np.asarray(col, dtype=np.int64))
+        bad |= b
+    return designs, bad
+
+
+def raise_invalid(cols: list[np.ndarray], bad: np.ndarray, where: str = "") -> None:
+    """Raise InvalidDesignError naming the parameter, the first offending row and value, and
+    how many rows hold values outside the space."""
+    row = int(np.flatnonzero(bad)[0])
     for k, (name, key, allowed) in enumerate(params()):
-        col_bad = ~np.isin(values[:, k], np.asarray(allowed, dtype=np.int64))
-        if col_bad.any():
-            row = int(np.flatnonzero(col_bad)[0])
+        v = int(cols[k][row])
+        if v not in allowed:
+            n_bad = int(index_column(k, np.asarray(cols[k], dtype=np.int64))[1].sum())
             raise InvalidDesignError(
-                f"{where}{int(col_bad.sum())} row(s) hold values of '{name}' ({key}) outside the "
-                f"design space, first at row {row}: {int(values[row, k])}; allowed: "
-                f"{', '.join(map(str, allowed))}"
+                f"{where}{n_bad} row(s) hold values of '{name}' ({key}) outside the "
+                f"design space, first at row {row}: {v}; allowed: {', '.join(map(str, allowed))}"
             )
 
 
-def invalid_mask(values: np.ndarray) -> np.ndarray:
-    """Rows of (n, 10) raw values that hold any value outside the space."""
-    bad = np.zeros(len(values), dtype=bool)
-    for k, (_, _, allowed) in enumerate(params()):
-        bad |= ~np.isin(values[:, k], np.asarray(allowed, dtype=np.int64))
-    return bad
-
-
-def to_designs(values: np.ndarray) -> np.ndarray:
-    """(n, 10) raw int64 values -> (n, 10) uint8 index rows (the space's own conversion)."""
-    from prime_rs import SPACE
-
-    return np.asarray(
-        SPACE.from_values(np.ascontiguousarray(values, dtype=np.int64)), dtype=np.uint8
-    )
+def designs_of(cols: list[np.ndarray], where: str = "") -> np.ndarray:
+    """Index rows of ten raw-value columns; InvalidDesignError if any value is not in the space."""
+    designs, bad = index_columns(cols)
+    if bad.any():
+        raise_invalid(cols, bad, where)
+    return designs
 
 
 def to_values(designs: np.ndarray) -> np.ndarray:
     from prime_rs import SPACE
 
-    if SPACE is None:
-        d = np.asarray(designs)
-        return np.stack(
-            [np.asarray(a, dtype=np.int64)[d[:, k]] for k, (_, _, a) in enumerate(params())], axis=1
-        )
     return np.asarray(SPACE.to_values(designs), dtype=np.int64)

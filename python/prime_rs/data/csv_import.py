@@ -198,11 +198,11 @@ def import_csv(
         )
 
     # --- parameters ---
-    values = np.empty((n, len(_space.names())), dtype=np.int64)
-    for k, (name, key, _) in enumerate(_space.params()):
+    values = []
+    for name, key, _ in _space.params():
         col_name = need(name, (key,))
-        values[:, k] = _integers(table.column(col_name), col_name, src)
-    _space.check_values(values, where=f"{src}: ")
+        values.append(_integers(table.column(col_name), col_name, src))
+    designs = _space.designs_of(values, where=f"{src}: ")
 
     # --- results ---
     lat_name = need("latency_ms", _FALLBACKS["latency_ms"])
@@ -230,7 +230,7 @@ def import_csv(
         reason = pc.if_else(pa.array(feasible), "", reason)
     else:
         reason = pa.array(np.where(feasible, "", "infeasible").astype(object), pa.string())
-    cols = [apps_arr, *(pa.array(values[:, k]) for k in range(values.shape[1]))]
+    cols = [apps_arr, *(pa.array(v) for v in values)]
     cols += [pa.array(latency), pa.array(area), pa.array(feasible), reason.dictionary_encode()]
     energy_name = source_of("energy_mj")
     if energy_name is not None:
@@ -243,9 +243,7 @@ def import_csv(
         "prime_rs.source_path": str(Path(path).resolve()),
         "prime_rs.space_fingerprint": _space.fingerprint(),
     }
-    ds = Dataset(
-        pa.Table.from_arrays(cols, schema=schema), meta, _designs=_space.to_designs(values)
-    )
+    ds = Dataset(pa.Table.from_arrays(cols, schema=schema), meta, _designs=designs)
     if out is not None:
         ds.save(out)
     return ds

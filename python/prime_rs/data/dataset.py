@@ -37,6 +37,15 @@ _STR_COLUMNS = ("application", "reason")
 _DICT = pa.dictionary(pa.int32(), pa.string())
 
 
+def parquet_options() -> dict[str, Any]:
+    """Writer options: zstd, dictionary encoding only where values repeat (names, parameters,
+    flags); latencies and areas are near-unique floats, where dictionaries only cost time."""
+    return {
+        "compression": "zstd",
+        "use_dictionary": ["application", "reason", "feasible", *_space.names()],
+    }
+
+
 def columns(with_energy: bool = False) -> list[str]:
     """The column names of a dataset file, in order."""
     return [
@@ -84,9 +93,8 @@ class Dataset:
     ) -> None:
         if _designs is None:
             table = _normalise(table, source)
-            values = _values_of(table)
-            _space.check_values(values, where=f"{source}: ")
-            _designs = _space.to_designs(values)
+            cols = [table.column(n).to_numpy() for n in _space.names()]
+            _designs = _space.designs_of(cols, where=f"{source}: ")
         self.table: pa.Table = table
         self.metadata: dict[str, str] = dict(metadata or {})
         self._designs = _designs
@@ -229,7 +237,7 @@ class Dataset:
         table = to_file_table(self.table).replace_schema_metadata(meta)
         with atomic_path(path) as tmp:
             try:
-                pq.write_table(table, tmp, compression="zstd")
+                pq.write_table(table, tmp, **parquet_options())
             except OSError as e:
                 raise OutputError(f"cannot write {path}: {e}") from e
 

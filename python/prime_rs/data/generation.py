@@ -35,7 +35,7 @@ import numpy as np
 import pyarrow as pa
 
 from prime_rs.data import _space
-from prime_rs.data.dataset import Dataset, _arrow_schema, file_schema
+from prime_rs.data.dataset import Dataset, _arrow_schema, file_schema, parquet_options
 from prime_rs.errors import InvalidArgumentError, OutputError, UnknownApplicationError
 
 #: Rows per reproducibility block (and per evolutionary run in search mode).
@@ -418,7 +418,7 @@ def write_generated(
     rows = feasible = 0
     with atomic_path(path) as tmp:
         try:
-            with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+            with pq.ParquetWriter(tmp, schema, **parquet_options()) as writer:
                 for table, _ in _iter_chunks(
                     resolved, n_designs, seed, mode, s, chunk_size, threads
                 ):

@@ -125,12 +125,17 @@ def import_prime(
     file_codes = np.array([apps_sorted.index(a) for _, a in found], dtype=np.int32)
     app_codes = np.repeat(file_codes, rows_per_file)
 
-    raw = np.stack(floats[:10], axis=1)  # float32 (n, 10)
     runtime, area = floats[10], floats[11]
     feasible = ints[0] == 0
-    # Non-finite or huge floats become -1 (never a valid value) so the cast is well defined.
-    values = np.where(np.isfinite(raw) & (np.abs(raw) < 2.0**62), raw, -1).astype(np.int64)
-    bad_param = (values != raw).any(axis=1) | _space.invalid_mask(values)
+    # Parameters: exact raw values of the space, column by column (nothing rounded or clipped).
+    values, bad_param = [], np.zeros(len(feasible), dtype=bool)
+    for raw in floats[:10]:
+        finite = np.isfinite(raw) & (np.abs(raw) < 2.0**62)
+        iv = (raw if finite.all() else np.where(finite, raw, -1)).astype(np.int64)
+        bad_param |= iv != raw
+        values.append(iv)
+    designs, bad_value = _space.index_columns(values)
+    bad_param |= bad_value
     bad_result = feasible & ~(
         np.isfinite(runtime) & (runtime > 0) & np.isfinite(area) & (area >= 0)
     )
@@ -138,20 +143,20 @@ def import_prime(
     dropped = 0
     if bad.any():
         if not drop_invalid:
-            _raise_invalid(found, files, rows_per_file, raw, runtime, area, bad_param, bad_result)
+            _raise_invalid(found, rows_per_file, floats[:10], runtime, area, bad_param, bad_result)
         dropped = int(bad.sum())
         keep = ~bad
-        values, runtime, area, feasible, app_codes = (
-            values[keep],
+        values = [v[keep] for v in values]
+        designs, runtime, area, feasible, app_codes = (
+            designs[keep],
             runtime[keep],
             area[keep],
             feasible[keep],
             app_codes[keep],
         )
-    designs = _space.to_designs(values)
     latency = np.where(feasible, runtime.astype(np.float64), np.inf)
     cols = [pa.DictionaryArray.from_arrays(pa.array(app_codes, pa.int32()), apps_sorted)]
-    cols += [pa.array(values[:, k]) for k in range(values.shape[1])]
+    cols += [pa.array(v) for v in values]
     cols += [
         pa.array(latency),
         pa.array(area.astype(np.float64)),
@@ -184,7 +189,7 @@ def import_prime(
     return ds, report
 
 
-def _raise_invalid(found, files, rows_per_file, raw, runtime, area, bad_param, bad_result) -> None:
+def _raise_invalid(found, rows_per_file, raw, runtime, area, bad_param, bad_result) -> None:
     """Name the first offending record (file and record number) and the count."""
     starts = np.concatenate([[0], np.cumsum(rows_per_file)])
 
@@ -196,7 +201,7 @@ def _raise_invalid(found, files, rows_per_file, raw, runtime, area, bad_param, b
         row = int(np.flatnonzero(bad_param)[0])
         name, key, allowed, v = "", "", (), 0.0
         for k, (name, key, allowed) in enumerate(_space.params()):  # noqa: B007 (used after the loop)
-            v = float(raw[row, k])
+            v = float(raw[k][row])
             if not (np.isfinite(v) and v == int(v) and int(v) in allowed):
                 break
         raise InvalidDesignError(
