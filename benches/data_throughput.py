@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import sys
 import tempfile
 import time
 import tracemalloc
@@ -58,13 +57,16 @@ def bench_import(records: int, files: int) -> dict:
             cols += [("runtime", rng.lognormal(6, 1, per).astype(np.float32)),
                      ("area", rng.uniform(5, 150, per).astype(np.float32))]  # fmt: skip
             p = root / f"part-{f:03d}.tfrecord"
-            _native.write_tfrecord_examples(str(p), cols, [("infeasible", (rng.random(per) < 0.7).astype(np.int64))])
+            _native.write_tfrecord_examples(
+                str(p), cols, [("infeasible", (rng.random(per) < 0.7).astype(np.int64))]
+            )
             paths.append(str(p))
         write_s = time.perf_counter() - t
         size = sum(Path(p).stat().st_size for p in paths)
         feats = [f"param_{k}" for k in range(1, 11)] + ["runtime", "area"]
         best_native = min(
-            _timed(lambda: _native.read_tfrecord_examples(paths, feats, ["infeasible"])) for _ in range(3)
+            _timed(lambda: _native.read_tfrecord_examples(paths, feats, ["infeasible"]))
+            for _ in range(3)
         )
         t = time.perf_counter()
         ds, _ = import_prime(root.parent, Path(tmp) / "out.parquet")
@@ -120,15 +122,12 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--app", default="mobilenet_v2")
     ap.add_argument("--mode", default="random")
-    ap.add_argument("--fake-zoo", action="store_true", help="use the test stand-in workloads")
     a = ap.parse_args()
-    if a.fake_zoo:
-        sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-        import pytest
-        from _data_support import install_zoo_if_missing
-
-        install_zoo_if_missing(pytest.MonkeyPatch())
-    out = bench_import(a.records, a.files) if a.what == "import" else bench_generate(a.rows, a.app, a.mode)
+    out = (
+        bench_import(a.records, a.files)
+        if a.what == "import"
+        else bench_generate(a.rows, a.app, a.mode)
+    )
     print(json.dumps(out, indent=2))
 
 

@@ -1,6 +1,5 @@
 """Test support for the data tests: an independent pure-Python TFRecord / tf.train.Example
-writer (so the native reader is checked against code that shares nothing with it), and a small
-stand-in workload zoo used only while `prime_rs.workloads` has no built-in networks."""
+writer, so the native reader is checked against code that shares nothing with it."""
 
 from __future__ import annotations
 
@@ -128,50 +127,3 @@ def random_prime_rows(n: int, seed: int) -> dict[str, np.ndarray]:
         "area": area,
         "infeasible": infeasible,
     }
-
-
-# --- stand-in zoo ---------------------------------------------------------------------------
-
-
-class FakeWorkload:
-    """A five-layer conv net as a lowered op table (the simulator's input)."""
-
-    def __init__(self, name: str, scale: int = 1) -> None:
-        from prime_rs.simulator import OP_COLUMNS
-
-        self.name = name
-        rows = []
-        for hw, cin, cout in [
-            (112, 3, 32),
-            (56, 32, 64),
-            (28, 64, 128),
-            (14, 128, 256),
-            (7, 256, 512),
-        ]:
-            hw *= scale
-            rows.append({
-                "kind": 0, "m": hw * hw, "n": cout, "k": 9 * cin, "reps": 1, "kh": 3, "kw": 3,
-                "cin_g": cin, "stride": 1, "in_w": hw, "in_c": cin,
-                "weight_bytes": 9 * cin * cout + cout, "in_bytes": hw * hw * cin, "out_bytes": hw * hw * cout,
-            })  # fmt: skip
-        self.ops = {c: np.array([r[c] for r in rows], dtype=np.int64) for c in OP_COLUMNS}
-
-
-def install_zoo_if_missing(monkeypatch) -> bool:  # type: ignore[no-untyped-def]
-    """Give `prime_rs.workloads` names()/load() if the real zoo has not landed; True if faked."""
-    from prime_rs import workloads
-    from prime_rs.errors import UnknownWorkloadError
-
-    if callable(getattr(workloads, "names", None)):
-        return False
-    zoo = {"mobilenet_v2": FakeWorkload("mobilenet_v2"), "unet": FakeWorkload("unet", 2),
-           "rnnt_encoder": FakeWorkload("rnnt_encoder")}  # fmt: skip
-
-    def load(name):  # type: ignore[no-untyped-def]
-        if name not in zoo:
-            raise UnknownWorkloadError(f"unknown workload {name!r}")
-        return zoo[name]
-
-    monkeypatch.setattr(workloads, "names", lambda: sorted(zoo), raising=False)
-    monkeypatch.setattr(workloads, "load", load, raising=False)
-    return True

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import typer
-from _data_support import install_zoo_if_missing, prime_example, random_prime_rows, write_prime_file
+from _data_support import prime_example, random_prime_rows, write_prime_file
 from typer.testing import CliRunner
 
 from prime_rs.cli import data as data_cli
@@ -19,7 +19,6 @@ from prime_rs.data import load, stats
 
 @pytest.fixture
 def cli(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    install_zoo_if_missing(monkeypatch)
     monkeypatch.setattr(gen, "BLOCK", 1000)
     app = typer.Typer()
     data_cli.register(app)

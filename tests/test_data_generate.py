@@ -7,20 +7,23 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from _data_support import install_zoo_if_missing
 
 import prime_rs
 from prime_rs import SPACE
 from prime_rs.data import Dataset, generate, load, write_generated
 from prime_rs.data import generation as gen
 from prime_rs.data.generation import SearchSettings
-from prime_rs.errors import InvalidArgumentError, OutputError, UnknownApplicationError
+from prime_rs.errors import (
+    InvalidArgumentError,
+    OutputError,
+    UnknownApplicationError,
+    WorkloadFileError,
+)
 
 
 @pytest.fixture(autouse=True)
 def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Small reproducibility blocks keep these tests fast while exercising several blocks."""
-    install_zoo_if_missing(monkeypatch)
     monkeypatch.setattr(gen, "BLOCK", 1000)
 
 
@@ -156,3 +159,17 @@ def test_bad_arguments_fail_before_simulating(
     with pytest.raises(OutputError, match="does not exist"):
         write_generated(tmp_path / "nope" / "g.parquet", "unet", 10)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_workload_file_as_application(tmp_path: Path) -> None:
+    wl = Path(__file__).resolve().parent.parent / "examples" / "workloads" / "tiny_cnn.toml"
+    out = tmp_path / "g.parquet"
+    rep = write_generated(out, [str(wl)], 500, seed=1)
+    ds = load(out)
+    assert rep.applications == ["tiny_cnn"] and ds.applications == ["tiny_cnn"]
+    res = prime_rs.simulate(ds.designs, str(wl))
+    np.testing.assert_array_equal(ds.latency_ms, res.latency_ms)
+    broken = tmp_path / "broken.toml"
+    broken.write_text('name = "x"\n[[layers]\n')
+    with pytest.raises(WorkloadFileError):
+        write_generated(out, [str(broken)], 10)

@@ -24,19 +24,10 @@ PRIME_FOLDERS: dict[str, str] = {
 LOGGED_ONLY: tuple[str, ...] = ("m4", "m5", "m6")
 
 
-# Interim copy of the zoo's names (interfaces.md), used only while `prime_rs.workloads` is a
-# placeholder without `names()`.
-_INTERIM_ZOO = (
-    "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small", "mobilenet_edgetpu", "unet",
-    "rnnt_encoder", "rnnt_decoder", "ssd_mobilenet_v2", "efficientnet_lite0", "resnet50",
-)  # fmt: skip
-
-
 def workload_names() -> list[str]:
     from prime_rs import workloads
 
-    names = getattr(workloads, "names", None)
-    return list(names()) if callable(names) else list(_INTERIM_ZOO)
+    return list(workloads.names())
 
 
 def known() -> list[str]:
