@@ -57,7 +57,7 @@ def bench_import(records: int, files: int) -> dict:
             cols += [("runtime", rng.lognormal(6, 1, per).astype(np.float32)),
                      ("area", rng.uniform(5, 150, per).astype(np.float32))]  # fmt: skip
             p = root / f"part-{f:03d}.tfrecord"
-            _native.write_tfrecord_examples(
+            _native.dataset_write_tfrecord(
                 str(p), cols, [("infeasible", (rng.random(per) < 0.7).astype(np.int64))]
             )
             paths.append(str(p))
@@ -65,7 +65,7 @@ def bench_import(records: int, files: int) -> dict:
         size = sum(Path(p).stat().st_size for p in paths)
         feats = [f"param_{k}" for k in range(1, 11)] + ["runtime", "area"]
         best_native = min(
-            _timed(lambda: _native.read_tfrecord_examples(paths, feats, ["infeasible"]))
+            _timed(lambda: _native.dataset_read_tfrecord(paths, feats, ["infeasible"]))
             for _ in range(3)
         )
         t = time.perf_counter()

@@ -169,15 +169,16 @@ class _Run:
 
     def __init__(self, rng: np.random.Generator, n_rows: int, s: SearchSettings) -> None:
         self.rng, self.left, self.s = rng, n_rows, s
-        self.pop: np.ndarray | None = None
-        self.fit: np.ndarray | None = None
+        # Empty until the initial population has been simulated.
+        self.pop = np.empty((0, 10), dtype=np.uint8)
+        self.fit = np.empty(0)
         self.pending_children = 0
 
     def propose(self) -> np.ndarray:
         from prime_rs.search import next_generation
 
         s = self.s
-        if self.pop is None:
+        if len(self.pop) == 0:
             k = min(s.population, self.left)
             self.pending_children = k
             return _uniform(self.rng, k)
@@ -207,7 +208,7 @@ class _Run:
     def observe(self, designs: np.ndarray, fitness: np.ndarray) -> None:
         self.left -= len(designs)
         k = self.pending_children
-        if self.pop is None:
+        if len(self.pop) == 0:
             self.pop, self.fit = designs[:k].copy(), fitness[:k].copy()
             return
         # Aging: the children replace the oldest members (the population stays a FIFO).

@@ -117,7 +117,7 @@ def import_prime(
         check_writable(out)
     t0 = time.perf_counter()
     found = find_prime_files(root, app_map)
-    floats, ints, files, skips = _native.read_tfrecord_examples(
+    floats, ints, files, skips = _native.dataset_read_tfrecord(
         [str(f) for f, _ in found], list(FLOAT_FEATURES), list(INT_FEATURES), skip_corrupt
     )
     rows_per_file = np.array([r for _, r, _ in files], dtype=np.int64)
@@ -189,7 +189,15 @@ def import_prime(
     return ds, report
 
 
-def _raise_invalid(found, rows_per_file, raw, runtime, area, bad_param, bad_result) -> None:
+def _raise_invalid(
+    found: list[tuple[Path, str]],
+    rows_per_file: np.ndarray,
+    raw: list[np.ndarray],
+    runtime: np.ndarray,
+    area: np.ndarray,
+    bad_param: np.ndarray,
+    bad_result: np.ndarray,
+) -> None:
     """Name the first offending record (file and record number) and the count."""
     starts = np.concatenate([[0], np.cumsum(rows_per_file)])
 
@@ -199,7 +207,8 @@ def _raise_invalid(found, rows_per_file, raw, runtime, area, bad_param, bad_resu
 
     if bad_param.any():
         row = int(np.flatnonzero(bad_param)[0])
-        name, key, allowed, v = "", "", (), 0.0
+        name, key, v = "", "", 0.0
+        allowed: tuple[int, ...] = ()
         for k, (name, key, allowed) in enumerate(_space.params()):  # noqa: B007 (used after the loop)
             v = float(raw[k][row])
             if not (np.isfinite(v) and v == int(v) and int(v) in allowed):
@@ -226,7 +235,7 @@ def write_prime_tfrecords(
 
     if records_per_file < 1:
         raise DatasetError("records_per_file must be at least 1")
-    folder_of = {}
+    folder_of: dict[str, str] = {}
     for folder, app in app_names.PRIME_FOLDERS.items():
         folder_of.setdefault(app, folder)
     root = Path(root)
@@ -244,6 +253,6 @@ def write_prime_tfrecords(
             path = d / f"part-{i:05d}.tfrecord"
             cols = [(f"param_{k + 1}", np.ascontiguousarray(vals[lo:hi, k])) for k in range(10)]
             cols += [("runtime", runtime[lo:hi]), ("area", area[lo:hi])]
-            _native.write_tfrecord_examples(str(path), cols, [("infeasible", infeasible[lo:hi])])
+            _native.dataset_write_tfrecord(str(path), cols, [("infeasible", infeasible[lo:hi])])
             written.append(path)
     return written

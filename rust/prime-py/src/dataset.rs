@@ -22,7 +22,7 @@ type ReadResult<'py> = (
 /// (path, rows, skipped), first skipped records (path, offset, detail)).
 #[pyfunction]
 #[pyo3(signature = (paths, float_features, int_features, skip_corrupt=false))]
-fn read_tfrecord_examples<'py>(
+fn dataset_read_tfrecord<'py>(
     py: Python<'py>,
     paths: Vec<PathBuf>,
     float_features: Vec<String>,
@@ -55,7 +55,7 @@ fn read_tfrecord_examples<'py>(
 /// Write columns as a TFRecord file of `tf.train.Example`s (packed lists, one value each).
 /// Returns the number of records written.
 #[pyfunction]
-fn write_tfrecord_examples(
+fn dataset_write_tfrecord(
     py: Python<'_>,
     path: PathBuf,
     float_features: Vec<(String, PyReadonlyArray1<'_, f32>)>,
@@ -79,7 +79,7 @@ fn write_tfrecord_examples(
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(read_tfrecord_examples, m)?)?;
-    m.add_function(wrap_pyfunction!(write_tfrecord_examples, m)?)?;
+    m.add_function(wrap_pyfunction!(dataset_read_tfrecord, m)?)?;
+    m.add_function(wrap_pyfunction!(dataset_write_tfrecord, m)?)?;
     Ok(())
 }
