@@ -113,6 +113,7 @@ def test_streamed_file_equals_in_memory(tmp_path: Path) -> None:
     assert on_disk.metadata["prime_rs.source"] == "generate"
     assert on_disk.metadata["prime_rs.designs_per_application"] == "2500"
     assert rep.feasible == int(on_disk.feasible.sum())
+    _same(generate("mobilenet_v2,unet", 2500, seed=4, out=tmp_path / "h.parquet"), on_disk)
 
 
 def test_crash_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

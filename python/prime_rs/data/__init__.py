@@ -14,7 +14,7 @@ from __future__ import annotations
 from prime_rs.data.apps import PRIME_FOLDERS
 from prime_rs.data.csv_import import ColumnMapping, import_csv
 from prime_rs.data.dataset import Dataset, concat, from_arrays, load
-from prime_rs.data.generation import GenerateReport, generate, write_generated
+from prime_rs.data.generation import GenerateReport, SearchSettings, generate, write_generated
 from prime_rs.data.summary import AppStats, stats
 from prime_rs.data.tfrecord import ImportReport, import_prime, write_prime_tfrecords
 
@@ -25,6 +25,7 @@ __all__ = [
     "Dataset",
     "GenerateReport",
     "ImportReport",
+    "SearchSettings",
     "concat",
     "from_arrays",
     "generate",

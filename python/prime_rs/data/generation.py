@@ -373,9 +373,17 @@ def generate(
     chunk_size: int = CHUNK,
     threads: int | None = None,
     progress: Callable[[int], None] | None = None,
+    out: str | os.PathLike[str] | None = None,
 ) -> Dataset:
-    """Simulate `n_designs` designs per application into an in-memory Dataset.
-    For large datasets prefer :func:`write_generated`, which streams to a file."""
+    """Simulate `n_designs` designs per application into a Dataset. With `out`, the rows are
+    streamed to that Parquet file first (see :func:`write_generated`) and the file is loaded;
+    for datasets too large to hold, call :func:`write_generated` directly."""
+    if out is not None:
+        write_generated(out, apps, n_designs, seed, mode, settings=settings,
+                        chunk_size=chunk_size, threads=threads, progress=progress)  # fmt: skip
+        from prime_rs.data.dataset import load
+
+        return load(out)
     s = settings or SearchSettings()
     _check(n_designs, seed, mode, chunk_size, s)
     resolved = resolve_apps(apps)
