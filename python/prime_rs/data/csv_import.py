@@ -128,7 +128,7 @@ def import_csv(
     allow_unknown_apps: bool = False,
 ) -> Dataset:
     """Read a user's log into a Dataset (and write it to `out` if given)."""
-    from prime_rs.data._io import check_writable
+    from prime_rs.fileio import check_writable
 
     if out is not None:
         check_writable(out)

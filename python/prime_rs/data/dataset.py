@@ -20,13 +20,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from prime_rs.data import _space
-from prime_rs.data._io import atomic_path
 from prime_rs.errors import (
     DatasetError,
     InvalidArgumentError,
     OutputError,
     UnknownApplicationError,
 )
+from prime_rs.fileio import atomic_path
 
 #: Version of the on-disk layout, stored as ``prime_rs.format_version``.
 FORMAT_VERSION = "1"

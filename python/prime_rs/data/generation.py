@@ -414,7 +414,7 @@ def write_generated(
     (flat memory); the file appears atomically when complete."""
     import pyarrow.parquet as pq
 
-    from prime_rs.data._io import atomic_path, check_writable
+    from prime_rs.fileio import atomic_path, check_writable
 
     s = settings or SearchSettings()
     _check(n_designs, seed, mode, chunk_size, s)

@@ -111,7 +111,7 @@ def import_prime(
     DatasetError, unless `drop_invalid`, which drops and counts them. Nothing is coerced.
     """
     from prime_rs import _native
-    from prime_rs.data._io import check_writable
+    from prime_rs.fileio import check_writable
 
     if out is not None:
         check_writable(out)
