@@ -40,8 +40,9 @@ class SearchConfig:
     def __post_init__(self) -> None:
         for name in ("population", "generations", "candidates", "tournament_size"):
             v = getattr(self, name)
-            if not isinstance(v, int) or v < 1:
-                raise InvalidArgumentError(f"{name} must be a positive integer, got {v!r}")
+            least = 0 if name == "generations" else 1
+            if not isinstance(v, int) or v < least:
+                raise InvalidArgumentError(f"{name} must be an integer >= {least}, got {v!r}")
         for name in ("crossover_prob", "mutation_rate", "step_prob"):
             v = getattr(self, name)
             if not 0.0 <= float(v) <= 1.0:

@@ -4,64 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+
+from prime_rs.cli.common import cli_errors, progress_bar, stderr_console
 
 data_app = typer.Typer(
     name="data",
     help="Logged simulations: import the PRIME release or your own logs, inspect datasets.",
     no_args_is_help=True,
 )
-
-
-def _stderr_console() -> Any:
-    from rich.console import Console
-
-    return Console(stderr=True, no_color=bool(os.environ.get("NO_COLOR")) or None)
-
-
-@contextmanager
-def _cli_errors() -> Iterator[None]:
-    """PrimeError -> `error: <message>` on stderr and its exit code (2 for input errors)."""
-    from prime_rs.errors import PrimeError
-
-    try:
-        yield
-    except PrimeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        raise typer.Exit(exc.exit_code) from None
-
-
-@contextmanager
-def _progress(
-    total: int, description: str, enabled: bool = True
-) -> Iterator[Callable[[int], None]]:
-    """A rich progress bar on stderr (silent when stderr is not a terminal)."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    console = _stderr_console()
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        disable=not (enabled and console.is_terminal),
-        transient=True,
-    ) as bar:
-        task = bar.add_task(description, total=total)
-        yield lambda n: bar.advance(task, n)
 
 
 def _emit(obj: dict[str, Any]) -> None:
@@ -112,12 +66,12 @@ def generate(
     ] = False,
 ) -> None:
     """Simulate designs for one or more applications and write a dataset."""
-    with _cli_errors():
+    with cli_errors():
         from prime_rs.data.generation import SearchSettings, resolve_apps, write_generated
 
         n_apps = len(resolve_apps(apps))
         settings = SearchSettings(area_budget, population, batch, random_fraction)
-        with _progress(designs * n_apps, f"simulating ({mode})") as step:
+        with progress_bar(designs * n_apps, f"simulating ({mode})") as step:
             rep = write_generated(
                 out, apps, designs, seed, mode,  # type: ignore[arg-type]
                 settings=settings, chunk_size=chunk_size, threads=threads, progress=step,
@@ -135,7 +89,7 @@ def generate(
         if as_json:
             _emit(summary)
         else:
-            _stderr_console().print(
+            stderr_console().print(
                 f"wrote {rep.rows:,} rows ({rep.feasible:,} feasible) for "
                 f"{', '.join(rep.applications)} to {rep.path} in {rep.seconds:.1f}s "
                 f"({rep.rows_per_second:,.0f} rows/s)"
@@ -177,7 +131,7 @@ def import_prime(
     ] = False,
 ) -> None:
     """Import the published PRIME TFRecords (parsed natively, checksums verified)."""
-    with _cli_errors():
+    with cli_errors():
         from prime_rs.data.tfrecord import import_prime as run
         from prime_rs.errors import InvalidArgumentError
 
@@ -189,7 +143,7 @@ def import_prime(
                     f"--app-map {pair!r} is not of the form FOLDER=APPLICATION"
                 )
             mapping[folder] = app
-        with _stderr_console().status("reading TFRecords", spinner="dots"):
+        with stderr_console().status("reading TFRecords", spinner="dots"):
             ds, rep = run(
                 directory,
                 out,
@@ -214,7 +168,7 @@ def import_prime(
         if as_json:
             _emit(summary)
             return
-        con = _stderr_console()
+        con = stderr_console()
         con.print(
             f"imported {rep.rows:,} rows of {len(ds.applications)} application(s) from "
             f"{len(rep.files)} file(s) in {rep.seconds:.1f}s ({rep.records_per_second:,.0f} records/s) to {out}"
@@ -260,7 +214,7 @@ def import_csv(
     ] = False,
 ) -> None:
     """Import your own simulation log with a column mapping."""
-    with _cli_errors():
+    with cli_errors():
         from prime_rs.data.csv_import import import_csv as run
         from prime_rs.data.csv_import import mapping_from
 
@@ -275,7 +229,7 @@ def import_csv(
         if as_json:
             _emit(summary)
         else:
-            _stderr_console().print(
+            stderr_console().print(
                 f"imported {len(ds):,} rows ({summary['feasible']:,} feasible) of "
                 f"{', '.join(ds.applications)} to {out}"
             )
@@ -291,7 +245,7 @@ def stats(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Per-application counts and runtimes (the PRIME README table) and the area-budget split."""
-    with _cli_errors():
+    with cli_errors():
         from prime_rs.data.dataset import load
         from prime_rs.data.summary import stats as compute
         from prime_rs.data.summary import stats_json
