@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from prime_rs import workloads
 from prime_rs.errors import UnknownWorkloadError, WorkloadFileError
 

@@ -1,6 +1,7 @@
 """Type stubs of the native module `prime_rs._native` (checked against the binary by
 `tests/test_stubs.py` with mypy.stubtest). Sections follow the binding crate's modules."""
 
+import os
 from typing import Any
 
 import numpy as np
@@ -63,3 +64,20 @@ def sim_reason_names() -> list[str]: ...
 def sim_op_columns() -> list[str]: ...
 
 # --- dataset (rust/prime-py/src/dataset.rs) ---
+
+def dataset_read_tfrecord(
+    paths: list[str] | list[os.PathLike[str]] | list[str | os.PathLike[str]],
+    float_features: list[str],
+    int_features: list[str],
+    skip_corrupt: bool = False,
+) -> tuple[
+    list[npt.NDArray[np.float32]],
+    list[npt.NDArray[np.int64]],
+    list[tuple[str, int, int]],
+    list[tuple[str, int, str]],
+]: ...
+def dataset_write_tfrecord(
+    path: str | os.PathLike[str],
+    float_features: list[tuple[str, npt.NDArray[np.float32]]],
+    int_features: list[tuple[str, npt.NDArray[np.int64]]],
+) -> int: ...
