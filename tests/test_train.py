@@ -454,3 +454,48 @@ def test_bad_settings_are_rejected(ds) -> None:
     for kw in ({"steps": 0}, {"alpha": -1.0}, {"negatives": "random"}, {"beta": float("nan")}):
         with pytest.raises(InvalidArgumentError):
             _train(ds, **kw)
+
+
+# ---------------------------------------------------------------- command line
+
+
+def test_cli_train_writes_metrics_and_a_loadable_checkpoint(ds, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from prime_rs import data
+    from prime_rs.cli import _register, app
+
+    _register()
+    path = tmp_path / "d.parquet"
+    data.from_arrays(ds.designs, ds.application, ds.latency_ms, ds.area_mm2, ds.feasible).save(path)
+    run = tmp_path / "run"
+    args = [
+        "train",
+        "--data",
+        str(path),
+        "--apps",
+        APP,
+        "--out",
+        str(run),
+        "--steps",
+        "2",
+        "--val-every",
+        "2",
+        "--model",
+        "mlp",
+        "--area-budget",
+        "200",
+        "--json",
+    ]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.stdout)
+    assert summary["best_step"] == 2 and summary["apps"] == [APP]
+    rec = json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])
+    assert rec["step"] == 2 and "val_spearman" in rec
+    assert np.isfinite(load(run).predict(ds.designs[:4], APP)).all()
+    # Bad input: exit code 2 and a message, no traceback.
+    res = CliRunner().invoke(app, [*args[:4], "unet", *args[5:6], str(tmp_path / "r2")])
+    assert res.exit_code == 2 and "unet" in res.stderr
+    res = CliRunner().invoke(app, args)  # the run exists and --resume was not given
+    assert res.exit_code == 2 and "--resume" in res.stderr

@@ -74,9 +74,9 @@ def train(
     progress: Annotated[bool, typer.Option(help="Progress bar on stderr.")] = True,
 ) -> None:
     """Train the surrogate; writes RUN/metrics.jsonl, RUN/config.json and RUN/checkpoints/."""
-    from prime_rs.errors import PrimeError
+    from prime_rs.cli.common import cli_errors
 
-    try:
+    with cli_errors():
         from prime_rs import data as data_mod
         from prime_rs.train import TrainConfig
         from prime_rs.train import train as train_fn
@@ -105,9 +105,6 @@ def train(
             resume=resume,
             progress=progress and sys.stderr.isatty(),
         )
-    except PrimeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        raise typer.Exit(exc.exit_code) from None
     summary = {
         "run": str(out),
         "apps": list(result.apps),

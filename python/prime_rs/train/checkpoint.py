@@ -27,6 +27,7 @@ import equinox as eqx
 import numpy as np
 
 from prime_rs.errors import CheckpointError, OutputError
+from prime_rs.fileio import atomic_path
 
 __all__ = ["FORMAT", "read_pointer", "restore_tree", "save"]
 
@@ -34,17 +35,9 @@ FORMAT = 1
 _DIR = "checkpoints"
 
 
-def _write_json_atomic(path: Path, obj: Any) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=1, sort_keys=True)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def write_json_atomic(path: Path, obj: Any) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=1, sort_keys=True))
 
 
 def save(
@@ -72,7 +65,7 @@ def save(
             shutil.rmtree(final)
         os.rename(tmp, final)
         for p in pointers:
-            _write_json_atomic(root / f"{p}.json", {"dir": name, "step": step})
+            write_json_atomic(root / f"{p}.json", {"dir": name, "step": step})
         keep = {
             read_pointer(run_dir, p)[0].name
             for p in ("latest", "best")

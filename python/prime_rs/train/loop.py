@@ -183,7 +183,7 @@ def train(
             _check_resumable(resume_from[1], run_meta)
         try:
             run_dir.mkdir(parents=True, exist_ok=True)
-            (run_dir / "config.json").write_text(json.dumps(run_meta, indent=1, sort_keys=True))
+            checkpoint.write_json_atomic(run_dir / "config.json", run_meta)
         except OSError as exc:
             raise OutputError(f"cannot write the run directory {run_dir}: {exc}") from exc
 
