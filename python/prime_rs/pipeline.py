@@ -39,7 +39,7 @@ class OptimizeSettings:
     area_budget: float = 27.0
     data: str | None = None
     dataset_designs: int = DEFAULT_DATASET_DESIGNS
-    dataset_mode: str = "search"
+    dataset_mode: str = "random"
     seed: int = 0
     steps: int | None = None
     naive: bool = False

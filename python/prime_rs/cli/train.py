@@ -37,8 +37,16 @@ def train(
     seed: Annotated[int, typer.Option(help="Seed of everything (init, batches, negatives).")] = 0,
     area_budget: Annotated[
         float,
-        typer.Option("--area-budget", help="Area budget in mm²; rows above are 'infeasible'."),
+        typer.Option("--area-budget", help="Area budget in mm² (negatives stay within it)."),
     ] = 27.0,
+    over_budget: Annotated[
+        str,
+        typer.Option(
+            "--over-budget",
+            help="Feasible rows over the budget: 'regress' (default) or 'infeasible' (the "
+            "released PRIME split).",
+        ),
+    ] = "regress",
     resume: Annotated[bool, typer.Option(help="Continue the run in --out.")] = False,
     naive: Annotated[
         bool, typer.Option(help="Non-conservative baseline: alpha = beta = 0 (plain regression).")
@@ -86,6 +94,7 @@ def train(
         cfg = TrainConfig(
             seed=seed,
             area_budget=area_budget,
+            over_budget=over_budget,  # type: ignore[arg-type]
             alpha_dual=alpha_dual,
             tau=tau,
             ranking_weight=ranking_weight,

@@ -51,6 +51,11 @@ class TrainConfig:
     grad_step_size: float = 0.5
     clip_margin: float = 1.0
     area_budget: float | None = 27.0
+    # Where feasible rows over the area budget go. "regress" (default): they stay regression
+    # targets; the budget still constrains the negative sampler and the optimiser, which enforce
+    # it exactly with the analytic area model. "infeasible": the released PRIME code's split
+    # (they join the infeasible set), which at 27 mm² discards ~94% of the feasible logs.
+    over_budget: Literal["regress", "infeasible"] = "regress"
     val_fraction: float = 0.1
     val_every: int = 50
     val_max_rows: int = 2000
@@ -82,6 +87,10 @@ class TrainConfig:
         if self.negatives not in ("evolution", "gradient"):
             raise InvalidArgumentError(
                 f"negatives must be 'evolution' or 'gradient', got {self.negatives!r}"
+            )
+        if self.over_budget not in ("regress", "infeasible"):
+            raise InvalidArgumentError(
+                f"over_budget must be 'regress' or 'infeasible', got {self.over_budget!r}"
             )
         if self.area_budget is not None and not self.area_budget > 0:
             raise InvalidArgumentError(f"area_budget must be > 0, got {self.area_budget}")

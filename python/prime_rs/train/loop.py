@@ -153,7 +153,7 @@ def train(
     prepared = prepare(
         _load_dataset(dataset),
         app_list,
-        area_budget=cfg.area_budget,
+        area_budget=cfg.area_budget if cfg.over_budget == "infeasible" else None,
         val_fraction=cfg.val_fraction,
         seed=cfg.seed,
         contexts=ctx_map,
