@@ -1,6 +1,9 @@
 """Type stubs of the native module `prime_rs._native` (checked against the binary by
 `tests/test_stubs.py` with mypy.stubtest). Sections follow the binding crate's modules."""
 
+import os
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
@@ -43,6 +46,38 @@ def search_next_generation(
 
 # --- workload (rust/prime-py/src/workload.rs) ---
 
+def workload_names() -> list[str]: ...
+def workload_context_features() -> list[str]: ...
+def workload_load(name_or_path: str) -> dict[str, Any]: ...
+def workload_parse(text: str, format: str, source: str) -> dict[str, Any]: ...
+
 # --- sim (rust/prime-py/src/sim.rs) ---
 
+def sim_simulate(
+    designs: npt.NDArray[np.uint8], op_table: npt.NDArray[np.int64], threads: int | None = None
+) -> dict[str, npt.NDArray[np.generic]]: ...
+def sim_area(
+    designs: npt.NDArray[np.uint8], threads: int | None = None
+) -> npt.NDArray[np.float64]: ...
+def sim_constants() -> list[tuple[str, float]]: ...
+def sim_reason_names() -> list[str]: ...
+def sim_op_columns() -> list[str]: ...
+
 # --- dataset (rust/prime-py/src/dataset.rs) ---
+
+def dataset_read_tfrecord(
+    paths: list[str] | list[os.PathLike[str]] | list[str | os.PathLike[str]],
+    float_features: list[str],
+    int_features: list[str],
+    skip_corrupt: bool = False,
+) -> tuple[
+    list[npt.NDArray[np.float32]],
+    list[npt.NDArray[np.int64]],
+    list[tuple[str, int, int]],
+    list[tuple[str, int, str]],
+]: ...
+def dataset_write_tfrecord(
+    path: str | os.PathLike[str],
+    float_features: list[tuple[str, npt.NDArray[np.float32]]],
+    int_features: list[tuple[str, npt.NDArray[np.int64]]],
+) -> int: ...

@@ -18,9 +18,9 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from prime_rs.cli import data, train
+    from prime_rs.cli import data, optimize, train
 
-    for module in (data, train):
+    for module in (data, train, optimize):
         module.register(app)
 
 

@@ -65,7 +65,7 @@ def prepare(ops: dict[str, np.ndarray]) -> Prepared:
         return int(x.max()) if x.size else 0
 
     limits = {
-        "filter_bytes": top(kh * kw * cin_g),
+        "filter_bytes": top(int(k["FILTERS_RESIDENT"]) * kh * kw * cin_g),
         "window_bytes": top(kh * (stride + kw) * cin_g),
         "psum_row_bytes": top(out_w * psum_ch * 4),
         "band_bytes": top(2 * kh * in_w * in_c),

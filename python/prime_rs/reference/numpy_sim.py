@@ -55,7 +55,11 @@ def simulate_arrays(designs: np.ndarray, prep: Prepared) -> dict[str, np.ndarray
         # of a PE's share as the compiler tiles it (PEs run the same program on other data).
         w_tiles = _cdiv(np.int64(wb), c * mp)
         a_tiles = _cdiv(np.int64(ai + ao), c * ma)
-        op_instr = k["INSTR_PER_OP"] + k["INSTR_PER_TILE"] * (w_tiles + a_tiles)
+        op_instr = (
+            k["INSTR_PER_OP"]
+            + k["INSTR_PER_WEIGHT_TILE"] * w_tiles
+            + k["INSTR_PER_ACT_TILE"] * a_tiles
+        )
         instr = instr + op_instr
 
         fits = (ai + ao) <= half
@@ -108,7 +112,7 @@ def simulate_arrays(designs: np.ndarray, prep: Prepared) -> dict[str, np.ndarray
             onchip_pe = (_cdiv(np.int64(ai + ao), p)).astype(np.float64)
             t_map = np.maximum(t_map, onchip_pe / onchip_bw)
             onchip = onchip_pe * p
-            dram = np.where(fits, 0, ai + ao).astype(np.float64)
+            dram = (wb + np.where(fits, 0, ai + ao)).astype(np.float64)
         if i == 0:
             dram = dram + np.where(fits, ai, 0)
         if i == last:

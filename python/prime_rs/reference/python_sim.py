@@ -56,8 +56,10 @@ def simulate_one(design: tuple[int, ...], prep: Prepared) -> tuple[float, float,
         m, n, kk = int(ops["m"][i]), int(ops["n"][i]), int(ops["k"][i])
         reps = int(ops["reps"][i])
         wb, ai, ao = int(ops["weight_bytes"][i]), int(ops["in_bytes"][i]), int(ops["out_bytes"][i])
-        op_instr = int(k["INSTR_PER_OP"]) + int(k["INSTR_PER_TILE"]) * (
-            _cdiv(wb, c * mp) + _cdiv(ai + ao, c * ma)
+        op_instr = (
+            int(k["INSTR_PER_OP"])
+            + int(k["INSTR_PER_WEIGHT_TILE"]) * _cdiv(wb, c * mp)
+            + int(k["INSTR_PER_ACT_TILE"]) * _cdiv(ai + ao, c * ma)
         )
         instr += op_instr
         fits = ai + ao <= half
@@ -99,7 +101,7 @@ def simulate_one(design: tuple[int, ...], prep: Prepared) -> tuple[float, float,
             onchip_pe = _cdiv(ai + ao, p)
             t_map = max(float(_cdiv(ai + ao, units) + fill), onchip_pe / onchip_bw)
             onchip = float(onchip_pe * p)
-            dram = 0 if fits else ai + ao
+            dram = wb + (0 if fits else ai + ao)
         if i == 0 and fits:
             dram += ai
         if i == n_ops - 1 and fits:

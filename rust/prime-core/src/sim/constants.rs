@@ -18,10 +18,16 @@ pub const ONCHIP_BYTES_PER_CYCLE: f64 = 64.0;
 /// rather than a systolic array we charge a fixed 8 (calibrated).
 pub const PASS_FILL_CYCLES: f64 = 8.0;
 
-/// Instruction entries per op (set-up, DMA descriptors, synchronisation; calibrated) and per
-/// weight or activation tile the compiler emits (calibrated).
+/// Instruction entries per op (set-up, DMA descriptors, synchronisation; calibrated), per weight
+/// tile (a weight tile also carries its quantisation and bias set-up, so it costs more) and per
+/// activation tile the compiler emits (calibrated).
 pub const INSTR_PER_OP: f64 = 24.0;
-pub const INSTR_PER_TILE: f64 = 4.0;
+pub const INSTR_PER_WEIGHT_TILE: f64 = 12.0;
+pub const INSTR_PER_ACT_TILE: f64 = 4.0;
+
+/// Whole filters a core keeps in parameter memory: the one in use and the next, loading
+/// (double buffering; calibrated).
+pub const FILTERS_RESIDENT: f64 = 2.0;
 
 /// Fixed per-op cost (cycles): barrier and DMA start-up across the array (calibrated so the
 /// reference design runs MobileNetV2 near Coral's ≈2.5 ms class), plus issue time per
@@ -70,7 +76,9 @@ pub const ALL: &[(&str, f64)] = &[
     ("ONCHIP_BYTES_PER_CYCLE", ONCHIP_BYTES_PER_CYCLE),
     ("PASS_FILL_CYCLES", PASS_FILL_CYCLES),
     ("INSTR_PER_OP", INSTR_PER_OP),
-    ("INSTR_PER_TILE", INSTR_PER_TILE),
+    ("INSTR_PER_WEIGHT_TILE", INSTR_PER_WEIGHT_TILE),
+    ("INSTR_PER_ACT_TILE", INSTR_PER_ACT_TILE),
+    ("FILTERS_RESIDENT", FILTERS_RESIDENT),
     ("OP_OVERHEAD_CYCLES", OP_OVERHEAD_CYCLES),
     ("ISSUE_CYCLES_PER_INSTR", ISSUE_CYCLES_PER_INSTR),
     ("PSUM_MIN_CHANNELS", PSUM_MIN_CHANNELS),

@@ -26,10 +26,10 @@
 //!   of the whole program`: the per-level roofline of Timeloop with ZigZag's on/off-loading folded
 //!   into the DRAM term, plus synchronisation and instruction issue.
 //! * **Feasibility** (first failing rule wins, in this order): a whole filter must fit parameter
-//!   memory (`ParamMem`), the minimal input window activation memory (`ActMem`), the minimal
+//!   memory, double-buffered (`ParamMem`), the minimal input window activation memory (`ActMem`), the minimal
 //!   partial-sum row core memory (`CoreMem`), the double-buffered input row band PE memory
 //!   (`PeMem`), and the compiled program instruction memory (`InstrMem`: a fixed block per op
-//!   plus a descriptor per weight tile of `c·Mp` and activation tile of `c·Ma` bytes).
+//!   plus descriptors per weight tile of `c·Mp` and per activation tile of `c·Ma` bytes).
 //!
 //! # Laws (tests hold them)
 //! Latency ≥ max(MACs / (P·c·L·f), (weights + network input + output) / BW). No rule or term
@@ -353,14 +353,15 @@ fn gemm_op(s: &mut Block, nf: usize, wl: &PreparedWorkload, i: usize, last: usiz
 }
 
 fn memory_op(s: &mut Block, nf: usize, wl: &PreparedWorkload, i: usize, last: usize) {
-    let (ai, ao) = (wl.in_bytes[i], wl.out_bytes[i]);
+    let (wb, ai, ao) = (wl.weight_bytes[i], wl.in_bytes[i], wl.out_bytes[i]);
     let bytes = ai + ao;
     for f in 0..nf {
         let fits = bytes <= s.half[f];
         let onchip_pe = cdiv(bytes, s.pes[f]);
         let t_map =
             (cdiv(bytes, s.units[f]) + PASS_FILL_CYCLES).max(onchip_pe / ONCHIP_BYTES_PER_CYCLE);
-        let dram = if fits { 0.0 } else { bytes } + boundary_bytes(i, last, fits, ai, ao);
+        // A memory op's weights (an embedding table's rows) are read once.
+        let dram = wb + if fits { 0.0 } else { bytes } + boundary_bytes(i, last, fits, ai, ao);
         finish_op(s, f, t_map, dram, onchip_pe * s.pes[f]);
     }
 }

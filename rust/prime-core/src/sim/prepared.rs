@@ -1,7 +1,9 @@
 //! A workload prepared for simulation: its ops as struct-of-arrays in f64 (hoisted out of the
 //! design loop once per workload) and the workload-level minima of the feasibility rules.
 
-use super::constants::{INSTR_PER_OP, INSTR_PER_TILE, PSUM_MIN_CHANNELS};
+use super::constants::{
+    FILTERS_RESIDENT, INSTR_PER_ACT_TILE, INSTR_PER_OP, INSTR_PER_WEIGHT_TILE, PSUM_MIN_CHANNELS,
+};
 use super::design::cdiv;
 use crate::space::{idx, PARAMS};
 use crate::workload::op::{Op, OpKind};
@@ -20,8 +22,8 @@ pub struct PreparedWorkload {
     pub weight_bytes: Vec<f64>,
     pub in_bytes: Vec<f64>,
     pub out_bytes: Vec<f64>,
-    /// Largest single-output-channel filter, kh·kw·cin_g: a core holds at least one whole filter
-    /// in parameter memory (the mapper does not split a filter's reduction across cores).
+    /// Largest pair of output-channel filters, 2·kh·kw·cin_g: a core holds whole filters in
+    /// parameter memory, double-buffered (the mapper does not split a filter's reduction).
     pub filter_bytes: f64,
     /// Largest input window for two adjacent output pixels, kh·(stride + kw)·cin_g: the smallest
     /// input tile a core can work on, held in activation memory.
@@ -54,7 +56,9 @@ impl PreparedWorkload {
             p.out_bytes.push(op.out_bytes as f64);
             if gemm {
                 let out_w = op.in_w.div_ceil(op.stride.max(1));
-                p.filter_bytes = p.filter_bytes.max((op.kh * op.kw * op.cin_g) as f64);
+                p.filter_bytes = p
+                    .filter_bytes
+                    .max(FILTERS_RESIDENT * (op.kh * op.kw * op.cin_g) as f64);
                 p.window_bytes = p
                     .window_bytes
                     .max((op.kh * (op.stride + op.kw) * op.cin_g) as f64);
@@ -73,8 +77,8 @@ impl PreparedWorkload {
                         .map(|op| {
                             let act = (op.in_bytes + op.out_bytes) as f64;
                             INSTR_PER_OP
-                                + INSTR_PER_TILE
-                                    * (cdiv(op.weight_bytes as f64, c_mp) + cdiv(act, c_ma))
+                                + INSTR_PER_WEIGHT_TILE * cdiv(op.weight_bytes as f64, c_mp)
+                                + INSTR_PER_ACT_TILE * cdiv(act, c_ma)
                         })
                         .sum();
                     p.program_entries.push(total);

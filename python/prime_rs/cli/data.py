@@ -1,0 +1,284 @@
+"""`prime-rs generate` and `prime-rs data import-prime | import-csv | stats`."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from prime_rs.cli.common import cli_errors, progress_bar, stderr_console
+
+data_app = typer.Typer(
+    name="data",
+    help="Logged simulations: import the PRIME release or your own logs, inspect datasets.",
+    no_args_is_help=True,
+)
+
+
+def _emit(obj: dict[str, Any]) -> None:
+    print(json.dumps(obj, indent=2, allow_nan=False))
+
+
+def generate(
+    apps: Annotated[
+        str, typer.Option("--apps", help="Comma-separated application names or workload files.")
+    ],
+    designs: Annotated[
+        int, typer.Option("--designs", "-n", help="Designs to simulate per application.")
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Output Parquet file (written atomically).")
+    ],
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed: the output depends only on it and the settings.")
+    ] = 0,
+    mode: Annotated[
+        str,
+        typer.Option(
+            "--mode",
+            help="random: uniform designs; search: the visits of a logged evolutionary search.",
+        ),
+    ] = "random",
+    area_budget: Annotated[
+        float,
+        typer.Option(
+            "--area-budget", help="Area budget (mm²) of the search fitness (mode search)."
+        ),
+    ] = 27.0,
+    population: Annotated[
+        int, typer.Option(help="Population of each search run (mode search).")
+    ] = 512,
+    batch: Annotated[int, typer.Option(help="Designs per search generation (mode search).")] = 256,
+    random_fraction: Annotated[
+        float, typer.Option(help="Share of uniform random designs in each search batch.")
+    ] = 0.2,
+    chunk_size: Annotated[
+        int, typer.Option(help="Rows simulated and written per chunk (memory bound).")
+    ] = 262_144,
+    threads: Annotated[
+        int | None, typer.Option(help="Simulator threads (default: all cores).")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON summary on stdout.")
+    ] = False,
+) -> None:
+    """Simulate designs for one or more applications and write a dataset."""
+    with cli_errors():
+        from prime_rs.data.generation import SearchSettings, resolve_apps, write_generated
+
+        n_apps = len(resolve_apps(apps))
+        settings = SearchSettings(area_budget, population, batch, random_fraction)
+        with progress_bar(designs * n_apps, f"simulating ({mode})") as step:
+            rep = write_generated(
+                out, apps, designs, seed, mode,  # type: ignore[arg-type]
+                settings=settings, chunk_size=chunk_size, threads=threads, progress=step,
+            )  # fmt: skip
+        summary = {
+            "path": rep.path,
+            "rows": rep.rows,
+            "feasible": rep.feasible,
+            "applications": rep.applications,
+            "mode": rep.mode,
+            "seed": rep.seed,
+            "seconds": round(rep.seconds, 3),
+            "rows_per_second": round(rep.rows_per_second),
+        }
+        if as_json:
+            _emit(summary)
+        else:
+            stderr_console().print(
+                f"wrote {rep.rows:,} rows ({rep.feasible:,} feasible) for "
+                f"{', '.join(rep.applications)} to {rep.path} in {rep.seconds:.1f}s "
+                f"({rep.rows_per_second:,.0f} rows/s)"
+            )
+
+
+@data_app.command("import-prime")
+def import_prime(
+    directory: Annotated[
+        Path,
+        typer.Argument(
+            help="The PRIME data folder (one sub-folder of *.tfrecord per application)."
+        ),
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Output Parquet file (written atomically).")
+    ],
+    skip_corrupt: Annotated[
+        bool,
+        typer.Option(
+            "--skip-corrupt", help="Skip and count corrupt or truncated records instead of failing."
+        ),
+    ] = False,
+    drop_invalid: Annotated[
+        bool,
+        typer.Option(
+            "--drop-invalid",
+            help="Drop and count rows with values outside the design space instead of failing.",
+        ),
+    ] = False,
+    app_map: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--app-map", help="FOLDER=APPLICATION for folders with other names (repeatable)."
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON summary on stdout.")
+    ] = False,
+) -> None:
+    """Import the published PRIME TFRecords (parsed natively, checksums verified)."""
+    with cli_errors():
+        from prime_rs.data.tfrecord import import_prime as run
+        from prime_rs.errors import InvalidArgumentError
+
+        mapping = {}
+        for pair in app_map or []:
+            folder, sep, app = pair.partition("=")
+            if not sep or not folder or not app:
+                raise InvalidArgumentError(
+                    f"--app-map {pair!r} is not of the form FOLDER=APPLICATION"
+                )
+            mapping[folder] = app
+        with stderr_console().status("reading TFRecords", spinner="dots"):
+            ds, rep = run(
+                directory,
+                out,
+                skip_corrupt=skip_corrupt,
+                drop_invalid=drop_invalid,
+                app_map=mapping,
+            )
+        summary = {
+            "path": str(out),
+            "rows": rep.rows,
+            "skipped_records": rep.skipped,
+            "dropped_invalid_rows": rep.dropped_invalid,
+            "files": [
+                {"file": f, "application": a, "records": r, "skipped": s}
+                for f, a, r, s in rep.files
+            ],
+            "skips": [{"file": f, "offset": o, "problem": d} for f, o, d in rep.skips],
+            "applications": ds.applications,
+            "seconds": round(rep.seconds, 3),
+            "records_per_second": round(rep.records_per_second),
+        }
+        if as_json:
+            _emit(summary)
+            return
+        con = stderr_console()
+        con.print(
+            f"imported {rep.rows:,} rows of {len(ds.applications)} application(s) from "
+            f"{len(rep.files)} file(s) in {rep.seconds:.1f}s ({rep.records_per_second:,.0f} records/s) to {out}"
+        )
+        if rep.skipped:
+            con.print(
+                f"skipped {rep.skipped:,} corrupt record(s); first: {rep.skips[0][0]} at byte {rep.skips[0][1]}: {rep.skips[0][2]}"
+            )
+        if rep.dropped_invalid:
+            con.print(
+                f"dropped {rep.dropped_invalid:,} row(s) with values outside the design space"
+            )
+
+
+@data_app.command("import-csv")
+def import_csv(
+    file: Annotated[Path, typer.Argument(help="CSV, TSV or Parquet log of simulations.")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Output Parquet file (written atomically).")
+    ],
+    map_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map", help="DATASET_COLUMN=FILE_COLUMN (repeatable), e.g. latency_ms=runtime."
+        ),
+    ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option("--mapping", help='TOML file: application = "..." and a [columns] table.'),
+    ] = None,
+    app: Annotated[
+        str | None,
+        typer.Option(
+            "--app", help="One application for every row (file without an application column)."
+        ),
+    ] = None,
+    allow_unknown_apps: Annotated[
+        bool,
+        typer.Option("--allow-unknown-apps", help="Keep application names prime-rs does not know."),
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON summary on stdout.")
+    ] = False,
+) -> None:
+    """Import your own simulation log with a column mapping."""
+    with cli_errors():
+        from prime_rs.data.csv_import import import_csv as run
+        from prime_rs.data.csv_import import mapping_from
+
+        m = mapping_from(map_ or [], mapping, app)
+        ds = run(file, out, m, allow_unknown_apps=allow_unknown_apps)
+        summary = {
+            "path": str(out),
+            "rows": len(ds),
+            "feasible": int(ds.feasible.sum()),
+            "applications": ds.applications,
+        }
+        if as_json:
+            _emit(summary)
+        else:
+            stderr_console().print(
+                f"imported {len(ds):,} rows ({summary['feasible']:,} feasible) of "
+                f"{', '.join(ds.applications)} to {out}"
+            )
+
+
+@data_app.command("stats")
+def stats(
+    file: Annotated[Path, typer.Argument(help="A dataset (Parquet) file.")],
+    area_budget: Annotated[
+        float,
+        typer.Option("--area-budget", help="Area budget (mm²) of the regression/infeasible split."),
+    ] = 27.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Per-application counts and runtimes (the PRIME README table) and the area-budget split."""
+    with cli_errors():
+        from prime_rs.data.dataset import load
+        from prime_rs.data.summary import stats as compute
+        from prime_rs.data.summary import stats_json
+
+        ds = load(file)
+        if as_json:
+            _emit(stats_json(ds, area_budget))
+            return
+        from rich.console import Console
+        from rich.table import Table
+
+        rows, total = compute(ds, area_budget)
+        t = Table(title=f"{file} ({len(ds):,} rows)")
+        for col in ("application", "infeasible", "feasible", "max ms", "min ms", "avg ms",
+                    f"≤ {area_budget:g} mm²", f"> {area_budget:g} mm²"):  # fmt: skip
+            t.add_column(col, justify="left" if col == "application" else "right")
+
+        def fmt(x: float) -> str:
+            return "-" if x != x else f"{x:,.2f}"
+
+        for r in [*rows, total]:
+            t.add_row(
+                r.application, f"{r.infeasible:,}", f"{r.feasible:,}", fmt(r.max_latency_ms),
+                fmt(r.min_latency_ms), fmt(r.mean_latency_ms), f"{r.within_budget:,}", f"{r.over_budget:,}",
+                end_section=r is rows[-1],
+            )  # fmt: skip
+        Console(no_color=bool(os.environ.get("NO_COLOR")) or None).print(t)
+        print(
+            f"regression set (feasible, area <= {area_budget:g} mm²): {total.within_budget:,} rows; "
+            f'"infeasible" set: {total.infeasible_set:,} rows'
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("generate")(generate)
+    app.add_typer(data_app, name="data")

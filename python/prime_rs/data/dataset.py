@@ -1,0 +1,421 @@
+"""The logged-design dataset: one columnar schema (Arrow in memory, Parquet on disk) for
+simulations from any source, and the splits PRIME trains on.
+
+Columns (interfaces.md): ``application`` (string), the ten physical parameter names holding raw
+values (int64), ``latency_ms`` (float64, +inf when infeasible), ``area_mm2`` (float64),
+``feasible`` (bool), ``reason`` (string, empty when feasible) and optional ``energy_mj`` (float64,
+NaN when unknown). Provenance lives in the Parquet key-value metadata under ``prime_rs.*``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from prime_rs.data import _space
+from prime_rs.errors import (
+    DatasetError,
+    InvalidArgumentError,
+    OutputError,
+    UnknownApplicationError,
+)
+from prime_rs.fileio import atomic_path
+
+#: Version of the on-disk layout, stored as ``prime_rs.format_version``.
+FORMAT_VERSION = "1"
+META_PREFIX = "prime_rs."
+RESULT_COLUMNS = ("latency_ms", "area_mm2", "feasible", "reason")
+OPTIONAL_COLUMNS = ("energy_mj",)
+_STR_COLUMNS = ("application", "reason")
+_DICT = pa.dictionary(pa.int32(), pa.string())
+
+
+def parquet_options() -> dict[str, Any]:
+    """Writer options: zstd, dictionary encoding only where values repeat (names, parameters,
+    flags); latencies and areas are near-unique floats, where dictionaries only cost time."""
+    return {
+        "compression": "zstd",
+        "use_dictionary": ["application", "reason", "feasible", *_space.names()],
+    }
+
+
+def columns(with_energy: bool = False) -> list[str]:
+    """The column names of a dataset file, in order."""
+    return [
+        "application",
+        *_space.names(),
+        *RESULT_COLUMNS,
+        *(OPTIONAL_COLUMNS if with_energy else ()),
+    ]
+
+
+def _arrow_schema(with_energy: bool, dictionary: bool) -> pa.Schema:
+    s = pa.string() if not dictionary else _DICT
+    fields = [pa.field("application", s, nullable=False)]
+    fields += [pa.field(n, pa.int64(), nullable=False) for n in _space.names()]
+    fields += [
+        pa.field("latency_ms", pa.float64(), nullable=False),
+        pa.field("area_mm2", pa.float64(), nullable=False),
+        pa.field("feasible", pa.bool_(), nullable=False),
+        pa.field("reason", s, nullable=False),
+    ]
+    if with_energy:
+        fields.append(pa.field("energy_mj", pa.float64()))
+    return pa.schema(fields)
+
+
+def file_schema(with_energy: bool = False, metadata: Mapping[str, str] | None = None) -> pa.Schema:
+    """The Arrow schema of dataset files (plain strings, provenance metadata attached)."""
+    return _arrow_schema(with_energy, dictionary=False).with_metadata(dict(metadata or {}))
+
+
+class Dataset:
+    """Logged simulations: one row per (design, application).
+
+    Immutable: every operation returns a new Dataset sharing the underlying Arrow buffers.
+    Array properties are computed once and cached.
+    """
+
+    def __init__(
+        self,
+        table: pa.Table,
+        metadata: Mapping[str, str] | None = None,
+        *,
+        source: str = "table",
+        _designs: np.ndarray | None = None,
+    ) -> None:
+        if _designs is None:
+            table = _normalise(table, source)
+            cols = [table.column(n).to_numpy() for n in _space.names()]
+            _designs = _space.designs_of(cols, where=f"{source}: ")
+        self.table: pa.Table = table
+        self.metadata: dict[str, str] = dict(metadata or {})
+        self._designs = _designs
+
+    # --- columns as numpy -------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    def __repr__(self) -> str:
+        n_feas = int(self.feasible.sum())
+        return f"Dataset({len(self):,} rows, {n_feas:,} feasible, applications={self.applications})"
+
+    @property
+    def designs(self) -> np.ndarray:
+        """(n, 10) uint8 index rows."""
+        return self._designs
+
+    @cached_property
+    def values(self) -> np.ndarray:
+        """(n, 10) int64 raw parameter values."""
+        return _values_of(self.table)
+
+    @cached_property
+    def application(self) -> np.ndarray:
+        return _str_column(self.table, "application")
+
+    @cached_property
+    def applications(self) -> list[str]:
+        codes, dictionary = _codes(self.table, "application")
+        return sorted({dictionary[c] for c in np.unique(codes).tolist()})
+
+    @cached_property
+    def latency_ms(self) -> np.ndarray:
+        return _f64(self.table, "latency_ms")
+
+    @cached_property
+    def area_mm2(self) -> np.ndarray:
+        return _f64(self.table, "area_mm2")
+
+    @cached_property
+    def feasible(self) -> np.ndarray:
+        return self.table.column("feasible").to_numpy(zero_copy_only=False).astype(bool, copy=False)
+
+    @cached_property
+    def reason(self) -> np.ndarray:
+        return _str_column(self.table, "reason")
+
+    @cached_property
+    def energy_mj(self) -> np.ndarray:
+        """float64 energy; NaN where unknown (and everywhere when the source has none)."""
+        if "energy_mj" not in self.table.column_names:
+            return np.full(len(self), np.nan)
+        return _f64(self.table, "energy_mj")
+
+    @property
+    def has_energy(self) -> bool:
+        return "energy_mj" in self.table.column_names
+
+    # --- selections -------------------------------------------------------------------
+
+    def take(self, rows: np.ndarray) -> Dataset:
+        """Rows by boolean mask or integer indices (in the given order)."""
+        rows = np.asarray(rows)
+        if rows.dtype == bool:
+            if rows.shape != (len(self),):
+                raise InvalidArgumentError(f"mask has shape {rows.shape}, expected ({len(self)},)")
+            rows = np.flatnonzero(rows)
+        table = self.table.take(pa.array(rows, type=pa.int64()))
+        return Dataset(table, self.metadata, _designs=self._designs[rows])
+
+    def _app_mask(self, apps: str | Iterable[str]) -> np.ndarray:
+        from prime_rs.data import apps as app_names
+
+        wanted = [apps] if isinstance(apps, str) else list(apps)
+        present = self.applications
+        resolved = []
+        for a in wanted:
+            name = a if a in present else app_names.canonical(a)
+            if name not in present:
+                raise UnknownApplicationError(
+                    f"application {a!r} is not in this dataset; it holds: {', '.join(present) or 'no rows'}"
+                )
+            resolved.append(name)
+        codes, dictionary = _codes(self.table, "application")
+        wanted_codes = [i for i, d in enumerate(dictionary) if d in set(resolved)]
+        return np.isin(codes, wanted_codes)
+
+    def filter(
+        self,
+        apps: str | Iterable[str] | None = None,
+        area_budget: float | None = None,
+        feasible: bool | None = None,
+    ) -> Dataset:
+        """Rows of the given applications, with area <= `area_budget`, of the given feasibility."""
+        mask = np.ones(len(self), dtype=bool)
+        if apps is not None:
+            mask &= self._app_mask(apps)
+        if area_budget is not None:
+            mask &= self.area_mm2 <= float(area_budget)
+        if feasible is not None:
+            mask &= self.feasible == bool(feasible)
+        return self.take(mask)
+
+    def split_feasible(self, area_budget: float | None = 27.0) -> tuple[Dataset, Dataset]:
+        """(regression set, "infeasible" set) as in DESIGN.md section 6: feasible rows within the
+        area budget, and everything else (simulator-infeasible plus over-budget)."""
+        ok = self.feasible.copy()
+        if area_budget is not None:
+            ok &= self.area_mm2 <= float(area_budget)
+        return self.take(ok), self.take(~ok)
+
+    def train_val_split(self, val_fraction: float = 0.1, seed: int = 0) -> tuple[Dataset, Dataset]:
+        """(train, validation), stratified by application: each application gives
+        round(val_fraction * its rows) to validation. Row order is preserved in both."""
+        if not 0.0 <= val_fraction <= 1.0 or not np.isfinite(val_fraction):
+            raise InvalidArgumentError(f"val_fraction must lie in [0, 1], got {val_fraction}")
+        rng = np.random.default_rng(seed)
+        codes, dictionary = _codes(self.table, "application")
+        val = np.zeros(len(self), dtype=bool)
+        # Iterate applications by name so the split does not depend on dictionary order.
+        for code in sorted(range(len(dictionary)), key=lambda c: dictionary[c]):
+            rows = np.flatnonzero(codes == code)
+            k = round(val_fraction * len(rows))
+            if k:
+                val[rng.choice(rows, size=k, replace=False)] = True
+        return self.take(~val), self.take(val)
+
+    def holdout(self, apps: str | Iterable[str]) -> tuple[Dataset, Dataset]:
+        """(rows not of `apps`, rows of `apps`): hold out whole applications (zero-shot)."""
+        mask = self._app_mask(apps)
+        return self.take(~mask), self.take(mask)
+
+    # --- output -----------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write Parquet atomically (a temporary file renamed into place)."""
+        meta = {**self.metadata, f"{META_PREFIX}format_version": FORMAT_VERSION}
+        meta.setdefault(f"{META_PREFIX}space_fingerprint", _space.fingerprint())
+        table = to_file_table(self.table).replace_schema_metadata(meta)
+        with atomic_path(path) as tmp:
+            try:
+                pq.write_table(table, tmp, **parquet_options())
+            except OSError as e:
+                raise OutputError(f"cannot write {path}: {e}") from e
+
+    def to_csv(self, path: str | os.PathLike[str]) -> None:
+        """Write CSV atomically (the columns of the Parquet file; no metadata)."""
+        import pyarrow.csv as pcsv
+
+        with atomic_path(path) as tmp:
+            try:
+                pcsv.write_csv(to_file_table(self.table), tmp)
+            except OSError as e:
+                raise OutputError(f"cannot write {path}: {e}") from e
+
+
+# --- construction ---------------------------------------------------------------------
+
+
+def from_arrays(
+    designs: Any,
+    application: str | Sequence[str] | np.ndarray,
+    latency_ms: Any,
+    area_mm2: Any,
+    feasible: Any,
+    reason: Sequence[str] | np.ndarray | None = None,
+    energy_mj: Any = None,
+    metadata: Mapping[str, str] | None = None,
+) -> Dataset:
+    """Build a Dataset from index rows and results. `application` may be one name for all rows;
+    `reason` defaults to "" for feasible rows and "infeasible" otherwise."""
+    from prime_rs import SPACE
+
+    d = SPACE.validate(designs)
+    n = len(d)
+    feas = np.asarray(feasible, dtype=bool)
+    if isinstance(application, str):
+        app = pa.DictionaryArray.from_arrays(np.zeros(n, np.int32), [application])
+    else:
+        app = pa.array(np.asarray(application, dtype=object), type=pa.string()).dictionary_encode()
+    if reason is None:
+        reason_arr = pa.DictionaryArray.from_arrays(
+            np.where(feas, 0, 1).astype(np.int32), ["", "infeasible"]
+        )
+    else:
+        reason_arr = pa.array(
+            np.asarray(reason, dtype=object), type=pa.string()
+        ).dictionary_encode()
+    cols: dict[str, Any] = {"application": app}
+    values = _space.to_values(d)
+    for k, name in enumerate(_space.names()):
+        cols[name] = pa.array(values[:, k])
+    cols["latency_ms"] = pa.array(np.asarray(latency_ms, dtype=np.float64))
+    cols["area_mm2"] = pa.array(np.asarray(area_mm2, dtype=np.float64))
+    cols["feasible"] = pa.array(feas)
+    cols["reason"] = reason_arr
+    if energy_mj is not None:
+        cols["energy_mj"] = pa.array(np.asarray(energy_mj, dtype=np.float64))
+    lengths = {k: len(v) for k, v in cols.items()}
+    if len(set(lengths.values())) != 1:
+        raise InvalidArgumentError(f"columns have different lengths: {lengths}")
+    table = pa.table(cols)
+    return Dataset(_normalise(table, "arrays"), metadata, _designs=d)
+
+
+def load(path: str | os.PathLike[str]) -> Dataset:
+    """Read a dataset file written by prime-rs (or any Parquet file with the dataset columns)."""
+    p = Path(path)
+    if not p.is_file():
+        raise DatasetError(f"no such dataset file: {p}")
+    try:
+        table = pq.read_table(p, read_dictionary=list(_STR_COLUMNS))
+    except (pa.ArrowException, OSError) as e:
+        raise DatasetError(f"{p} is not a readable Parquet file: {e}") from e
+    raw = table.schema.metadata or {}
+    meta = {
+        k.decode(errors="replace"): v.decode(errors="replace")
+        for k, v in raw.items()
+        if k.startswith(META_PREFIX.encode())
+    }
+    return Dataset(table, meta, source=str(p))
+
+
+def concat(parts: Sequence[Dataset], metadata: Mapping[str, str] | None = None) -> Dataset:
+    """Rows of all parts in order (energy kept only if every part has it)."""
+    if not parts:
+        raise InvalidArgumentError("concat needs at least one dataset")
+    energy = all(p.has_energy for p in parts)
+    schema = _arrow_schema(energy, dictionary=False)
+    tables = [to_file_table(p.table).select(schema.names).cast(schema) for p in parts]
+    table = _normalise(pa.concat_tables(tables), "concat")
+    designs = np.concatenate([p.designs for p in parts])
+    return Dataset(table, metadata if metadata is not None else parts[0].metadata, _designs=designs)
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+def to_file_table(table: pa.Table) -> pa.Table:
+    """The table with plain string columns (dictionary columns decoded), as written to files."""
+    for name in _STR_COLUMNS:
+        i = table.schema.get_field_index(name)
+        if pa.types.is_dictionary(table.schema.field(i).type):
+            table = table.set_column(
+                i, pa.field(name, pa.string(), nullable=False), table.column(name).cast(pa.string())
+            )
+    return table
+
+
+def _normalise(table: pa.Table, source: str) -> pa.Table:
+    """Check columns and types; return the canonical in-memory layout (string columns
+    dictionary-encoded, numeric columns widened to int64/float64, columns in order)."""
+    present = set(table.column_names)
+    with_energy = "energy_mj" in present
+    want = columns(with_energy)
+    missing = [c for c in want if c not in present]
+    if missing:
+        raise DatasetError(
+            f"{source}: missing column(s) {', '.join(missing)}; found: {', '.join(table.column_names)}"
+        )
+    out = []
+    for name in want:
+        col = table.column(name)
+        t = col.type
+        if name in _STR_COLUMNS:
+            vt = t.value_type if pa.types.is_dictionary(t) else t
+            if not (pa.types.is_string(vt) or pa.types.is_large_string(vt)):
+                raise DatasetError(f"{source}: column '{name}' has type {t}, expected string")
+            if t != _DICT or (name == "reason" and col.null_count):
+                col = col.cast(pa.string())
+                if name == "reason":
+                    col = col.fill_null("")
+                col = col.dictionary_encode().cast(_DICT)
+        elif name == "feasible":
+            if not pa.types.is_boolean(t):
+                raise DatasetError(f"{source}: column 'feasible' has type {t}, expected bool")
+        elif name in ("latency_ms", "area_mm2", "energy_mj"):
+            if not (pa.types.is_floating(t) or pa.types.is_integer(t)):
+                raise DatasetError(f"{source}: column '{name}' has type {t}, expected float64")
+            col = col.cast(pa.float64())
+            if name == "energy_mj" and col.null_count:
+                col = col.fill_null(np.nan)
+        else:
+            if not pa.types.is_integer(t):
+                raise DatasetError(
+                    f"{source}: column '{name}' has type {t}, expected int64 raw values"
+                )
+            col = col.cast(pa.int64())
+        if col.null_count and name != "energy_mj":
+            raise DatasetError(f"{source}: column '{name}' has {col.null_count} missing value(s)")
+        out.append(col)
+    return pa.Table.from_arrays(out, schema=_arrow_schema(with_energy, dictionary=True))
+
+
+def _values_of(table: pa.Table) -> np.ndarray:
+    n = table.num_rows
+    out = np.empty((n, len(_space.names())), dtype=np.int64)
+    for k, name in enumerate(_space.names()):
+        out[:, k] = table.column(name).to_numpy()
+    return out
+
+
+def _f64(table: pa.Table, name: str) -> np.ndarray:
+    return table.column(name).to_numpy().astype(np.float64, copy=False)
+
+
+def _codes(table: pa.Table, name: str) -> tuple[np.ndarray, list[str]]:
+    """Integer codes and the dictionary of a string column (codes index one unified dictionary)."""
+    col = table.column(name)
+    if col.num_chunks == 0:
+        return np.zeros(0, np.int32), []
+    col = col.unify_dictionaries() if col.num_chunks > 1 else col
+    dictionary = col.chunk(0).dictionary.to_pylist()
+    codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in col.chunks])
+    return codes.astype(np.int64, copy=False), dictionary
+
+
+def _str_column(table: pa.Table, name: str) -> np.ndarray:
+    """Object array sharing one str per distinct value (cheap for millions of rows)."""
+    codes, dictionary = _codes(table, name)
+    lut = np.empty(len(dictionary), dtype=object)
+    lut[:] = dictionary
+    return lut[codes] if len(codes) else np.empty(0, dtype=object)

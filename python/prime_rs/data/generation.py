@@ -1,0 +1,453 @@
+"""Datasets simulated by prime-rs itself.
+
+Two sampling modes:
+
+* ``random``: designs drawn uniformly from the whole space;
+* ``search``: the visits of simulator-driven regularised (aging) evolution, which is how real logs
+  look: concentrated near good regions and mostly infeasible. Each run starts from a random
+  population, breeds ``batch`` children per generation with the native tournament/crossover/
+  mutation kernel (:func:`prime_rs.search.next_generation`), simulates them and retires the oldest
+  members; fitness is -log(latency), with infeasible or over-budget designs worst. A fraction of
+  every batch is uniform random so coverage stays broad. Every simulated design is logged.
+
+Reproducibility: the rows of each application are produced in blocks of ``BLOCK`` rows; block
+``b`` of application ``app`` draws all its randomness from ``SeedSequence([seed, crc32(app), b])``
+(and in search mode is one independent evolutionary run). The output therefore depends only on
+(seed, application, number of designs, mode and its settings), never on the chunk size, on the
+other applications requested, or on the thread count.
+
+Memory: chunks of ``chunk_size`` rows are simulated and appended to the Parquet file as row
+groups, so memory stays flat however many rows are generated; the file appears (atomically)
+only when complete.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pyarrow as pa
+
+from prime_rs.data import _space
+from prime_rs.data.dataset import Dataset, _arrow_schema, file_schema, parquet_options
+from prime_rs.errors import InvalidArgumentError, OutputError, UnknownApplicationError
+
+#: Rows per reproducibility block (and per evolutionary run in search mode).
+BLOCK = 65_536
+#: Default rows per simulated chunk / Parquet row group.
+CHUNK = 262_144
+
+Mode = Literal["random", "search"]
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """Settings of the logged evolutionary search (mode ``search``)."""
+
+    area_budget: float | None = 27.0
+    population: int = 512
+    batch: int = 256
+    random_fraction: float = 0.2
+    tournament_size: int = 4
+    mutation_rate: float = 0.1
+
+    def check(self) -> None:
+        if self.area_budget is not None and not (
+            self.area_budget > 0 and np.isfinite(self.area_budget)
+        ):
+            raise InvalidArgumentError(
+                f"area budget must be a positive number, got {self.area_budget}"
+            )
+        if self.population < 2:
+            raise InvalidArgumentError(f"population must be at least 2, got {self.population}")
+        if self.batch < 1:
+            raise InvalidArgumentError(f"batch must be at least 1, got {self.batch}")
+        if not 0.0 <= self.random_fraction <= 1.0:
+            raise InvalidArgumentError(
+                f"random_fraction must lie in [0, 1], got {self.random_fraction}"
+            )
+
+
+@dataclass
+class GenerateReport:
+    path: str
+    rows: int
+    feasible: int
+    applications: list[str]
+    mode: str
+    seed: int
+    seconds: float
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds else 0.0
+
+
+@dataclass(frozen=True)
+class _App:
+    name: str  # the application name stored in the dataset
+    workload: Any  # what prime_rs.simulate accepts (name or loaded Workload)
+
+
+def resolve_apps(apps: str | Sequence[str]) -> list[_App]:
+    """Validate application names (built-in workloads, PRIME spellings) or workload file paths."""
+    from prime_rs import workloads
+    from prime_rs.data import apps as app_names
+
+    items = (
+        [a.strip() for a in apps.split(",")] if isinstance(apps, str) else [str(a) for a in apps]
+    )
+    items = [a for a in items if a]
+    if not items:
+        raise InvalidArgumentError("no applications given")
+    zoo = app_names.workload_names()
+    out: list[_App] = []
+    for a in items:
+        name = app_names.canonical(a)
+        if name in zoo:
+            out.append(_App(name, name))
+        elif Path(a).suffix.lower() in (".json", ".toml") or Path(a).is_file():
+            wl = workloads.load(a)  # raises UnknownWorkloadError / WorkloadFileError
+            out.append(_App(wl.name, wl))
+        else:
+            hint = (
+                " (a PRIME-only application: logged data exists, no workload)"
+                if name in app_names.LOGGED_ONLY
+                else ""
+            )
+            raise UnknownApplicationError(
+                f"unknown application {a!r}{hint}; built-in workloads: {', '.join(zoo)}; "
+                f"or give the path of a .json/.toml workload file"
+            )
+    names = [x.name for x in out]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise InvalidArgumentError(f"application(s) listed twice: {', '.join(dupes)}")
+    return out
+
+
+def _block_rng(seed: int, app: str, block: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(app.encode()), block]))
+
+
+def _uniform(rng: np.random.Generator, n: int) -> np.ndarray:
+    cards = [len(v) for _, _, v in _space.params()]
+    out = np.empty((n, len(cards)), dtype=np.uint8)
+    for k, c in enumerate(cards):
+        out[:, k] = rng.integers(0, c, size=n, dtype=np.uint8)
+    return out
+
+
+def _simulate(designs: np.ndarray, workload: Any, threads: int | None) -> Any:
+    import prime_rs
+
+    return prime_rs.simulate(designs, workload, threads=threads)
+
+
+def _reason_names(res: Any) -> pa.Array:
+    """Reason strings as a dictionary array (cheap: one str per distinct reason)."""
+    try:
+        from prime_rs.simulator import REASONS  # type: ignore[import-not-found]
+
+        codes = np.asarray(res.reason).astype(np.int32)
+        return pa.DictionaryArray.from_arrays(codes, list(REASONS))
+    except ImportError:
+        return pa.array(
+            np.asarray(res.reason_names(), dtype=object), pa.string()
+        ).dictionary_encode()
+
+
+class _Run:
+    """One aging-evolution run (one block of rows in search mode)."""
+
+    def __init__(self, rng: np.random.Generator, n_rows: int, s: SearchSettings) -> None:
+        self.rng, self.left, self.s = rng, n_rows, s
+        # Empty until the initial population has been simulated.
+        self.pop = np.empty((0, 10), dtype=np.uint8)
+        self.fit = np.empty(0)
+        self.pending_children = 0
+
+    def propose(self) -> np.ndarray:
+        from prime_rs.search import next_generation
+
+        s = self.s
+        if len(self.pop) == 0:
+            k = min(s.population, self.left)
+            self.pending_children = k
+            return _uniform(self.rng, k)
+        k = min(s.batch, self.left)
+        n_rand = round(k * s.random_fraction)
+        n_child = k - n_rand
+        parts = []
+        if n_child:
+            child_seed = int(self.rng.integers(0, 2**63 - 1))
+            parts.append(
+                np.asarray(
+                    next_generation(
+                        self.pop,
+                        self.fit,
+                        n_child,
+                        seed=child_seed,
+                        tournament_size=s.tournament_size,
+                        mutation_rate=s.mutation_rate,
+                    ),
+                    dtype=np.uint8,
+                )
+            )
+        parts.append(_uniform(self.rng, n_rand))
+        self.pending_children = n_child
+        return np.concatenate(parts)
+
+    def observe(self, designs: np.ndarray, fitness: np.ndarray) -> None:
+        self.left -= len(designs)
+        k = self.pending_children
+        if len(self.pop) == 0:
+            self.pop, self.fit = designs[:k].copy(), fitness[:k].copy()
+            return
+        # Aging: the children replace the oldest members (the population stays a FIFO).
+        self.pop = np.concatenate([self.pop[k:], designs[:k]])
+        self.fit = np.concatenate([self.fit[k:], fitness[:k]])
+
+
+def _fitness(res: Any, budget: float | None) -> np.ndarray:
+    lat = np.asarray(res.latency_ms, dtype=np.float64)
+    ok = np.asarray(res.feasible, dtype=bool) & np.isfinite(lat) & (lat > 0)
+    if budget is not None:
+        ok &= np.asarray(res.area_mm2) <= budget
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(ok, -np.log(np.where(ok, lat, 1.0)), -np.inf)
+
+
+def _chunk_table(app: str, designs: np.ndarray, results: list[tuple[np.ndarray, Any]]) -> pa.Table:
+    """One chunk's rows as an in-memory dataset table (dictionary strings)."""
+    values = _space.to_values(designs)
+    res_cols = {
+        "latency_ms": np.concatenate([np.asarray(r.latency_ms, np.float64) for _, r in results]),
+        "area_mm2": np.concatenate([np.asarray(r.area_mm2, np.float64) for _, r in results]),
+        "feasible": np.concatenate([np.asarray(r.feasible, bool) for _, r in results]),
+        "energy_mj": np.concatenate([np.asarray(r.energy_mj, np.float64) for _, r in results]),
+    }
+    reasons = (
+        pa.chunked_array([_reason_names(r) for _, r in results]).cast(pa.string()).combine_chunks()
+    )
+    cols = [pa.DictionaryArray.from_arrays(np.zeros(len(designs), np.int32), [app])]
+    cols += [pa.array(values[:, k]) for k in range(values.shape[1])]
+    cols += [
+        pa.array(res_cols["latency_ms"]),
+        pa.array(res_cols["area_mm2"]),
+        pa.array(res_cols["feasible"]),
+        reasons.dictionary_encode().cast(_arrow_schema(True, True).field("reason").type),
+        pa.array(res_cols["energy_mj"]),
+    ]
+    return pa.Table.from_arrays(cols, schema=_arrow_schema(True, dictionary=True))
+
+
+def _iter_chunks(
+    apps: list[_App],
+    n_designs: int,
+    seed: int,
+    mode: Mode,
+    settings: SearchSettings,
+    chunk_size: int,
+    threads: int | None,
+) -> Iterator[tuple[pa.Table, np.ndarray]]:
+    """(table, designs) chunks of at most max(chunk_size, BLOCK) rows, app by app."""
+    blocks_per_chunk = max(1, chunk_size // BLOCK)
+    n_blocks = -(-n_designs // BLOCK)
+    for app in apps:
+        for first in range(0, n_blocks, blocks_per_chunk):
+            blocks = range(first, min(first + blocks_per_chunk, n_blocks))
+            sizes = [min(BLOCK, n_designs - b * BLOCK) for b in blocks]
+            rngs = [_block_rng(seed, app.name, b) for b in blocks]
+            if mode == "random":
+                designs = np.concatenate([_uniform(r, n) for r, n in zip(rngs, sizes, strict=True)])
+                res = _simulate(designs, app.workload, threads)
+                yield _chunk_table(app.name, designs, [(designs, res)]), designs
+            else:
+                yield _search_chunk(app, rngs, sizes, settings, threads)
+
+
+def _search_chunk(
+    app: _App,
+    rngs: list[np.random.Generator],
+    sizes: list[int],
+    s: SearchSettings,
+    threads: int | None,
+) -> tuple[pa.Table, np.ndarray]:
+    """Run the chunk's independent searches in lockstep so each simulator call is large."""
+    runs = [_Run(r, n, s) for r, n in zip(rngs, sizes, strict=True)]
+    logged: list[list[tuple[np.ndarray, Any]]] = [[] for _ in runs]
+    while True:
+        active = [i for i, r in enumerate(runs) if r.left > 0]
+        if not active:
+            break
+        proposals = [runs[i].propose() for i in active]
+        batch = np.concatenate(proposals)
+        res = _simulate(batch, app.workload, threads)
+        fit = _fitness(res, s.area_budget)
+        lo = 0
+        for i, p in zip(active, proposals, strict=True):
+            hi = lo + len(p)
+            part = _SliceResult(res, lo, hi)
+            runs[i].observe(p, fit[lo:hi])
+            logged[i].append((p, part))
+            lo = hi
+    flat = [item for run in logged for item in run]
+    designs = np.concatenate([d for d, _ in flat])
+    return _chunk_table(app.name, designs, flat), designs
+
+
+class _SliceResult:
+    """A row range of a SimResult (just the fields the dataset stores)."""
+
+    def __init__(self, res: Any, lo: int, hi: int) -> None:
+        self.latency_ms = np.asarray(res.latency_ms)[lo:hi]
+        self.area_mm2 = np.asarray(res.area_mm2)[lo:hi]
+        self.feasible = np.asarray(res.feasible)[lo:hi]
+        self.energy_mj = np.asarray(res.energy_mj)[lo:hi]
+        self.reason = np.asarray(res.reason)[lo:hi]
+        self._res, self._lo, self._hi = res, lo, hi
+
+    def reason_names(self) -> np.ndarray:
+        return np.asarray(self._res.reason_names())[self._lo : self._hi]
+
+
+def _check(n_designs: int, seed: int, mode: str, chunk_size: int, settings: SearchSettings) -> None:
+    if isinstance(n_designs, bool) or not isinstance(n_designs, int | np.integer) or n_designs < 1:
+        raise InvalidArgumentError(
+            f"number of designs must be a positive integer, got {n_designs!r}"
+        )
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise InvalidArgumentError(f"seed must be a non-negative integer, got {seed!r}")
+    if mode not in ("random", "search"):
+        raise InvalidArgumentError(f"mode must be 'random' or 'search', got {mode!r}")
+    if chunk_size < 1:
+        raise InvalidArgumentError(f"chunk size must be positive, got {chunk_size}")
+    settings.check()
+
+
+def _metadata(
+    apps: list[_App], n_designs: int, seed: int, mode: str, s: SearchSettings
+) -> dict[str, str]:
+    import prime_rs
+
+    sim_version = (
+        getattr(getattr(prime_rs, "simulator", None), "VERSION", None) or prime_rs.__version__
+    )
+    meta = {
+        "prime_rs.source": "generate",
+        "prime_rs.mode": mode,
+        "prime_rs.seed": str(seed),
+        "prime_rs.designs_per_application": str(n_designs),
+        "prime_rs.applications": ",".join(a.name for a in apps),
+        "prime_rs.simulator_version": f"prime-rs {sim_version}",
+        "prime_rs.space_fingerprint": _space.fingerprint(),
+        "prime_rs.block_rows": str(BLOCK),
+    }
+    if mode == "search":
+        meta |= {
+            "prime_rs.search.area_budget_mm2": str(s.area_budget),
+            "prime_rs.search.population": str(s.population),
+            "prime_rs.search.batch": str(s.batch),
+            "prime_rs.search.random_fraction": str(s.random_fraction),
+            "prime_rs.search.tournament_size": str(s.tournament_size),
+            "prime_rs.search.mutation_rate": str(s.mutation_rate),
+        }
+    return meta
+
+
+def generate(
+    apps: str | Sequence[str],
+    n_designs: int,
+    seed: int = 0,
+    mode: Mode = "random",
+    *,
+    settings: SearchSettings | None = None,
+    chunk_size: int = CHUNK,
+    threads: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    out: str | os.PathLike[str] | None = None,
+) -> Dataset:
+    """Simulate `n_designs` designs per application into a Dataset. With `out`, the rows are
+    streamed to that Parquet file first (see :func:`write_generated`) and the file is loaded;
+    for datasets too large to hold, call :func:`write_generated` directly."""
+    if out is not None:
+        write_generated(out, apps, n_designs, seed, mode, settings=settings,
+                        chunk_size=chunk_size, threads=threads, progress=progress)  # fmt: skip
+        from prime_rs.data.dataset import load
+
+        return load(out)
+    s = settings or SearchSettings()
+    _check(n_designs, seed, mode, chunk_size, s)
+    resolved = resolve_apps(apps)
+    tables, designs = [], []
+    for table, d in _iter_chunks(resolved, n_designs, seed, mode, s, chunk_size, threads):
+        tables.append(table)
+        designs.append(d)
+        if progress:
+            progress(table.num_rows)
+    table = pa.concat_tables(tables).unify_dictionaries().combine_chunks()
+    meta = _metadata(resolved, n_designs, seed, mode, s)
+    return Dataset(table, meta, _designs=np.concatenate(designs))
+
+
+def write_generated(
+    path: str | os.PathLike[str],
+    apps: str | Sequence[str],
+    n_designs: int,
+    seed: int = 0,
+    mode: Mode = "random",
+    *,
+    settings: SearchSettings | None = None,
+    chunk_size: int = CHUNK,
+    threads: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> GenerateReport:
+    """Simulate `n_designs` designs per application straight into a Parquet file, chunk by chunk
+    (flat memory); the file appears atomically when complete."""
+    import pyarrow.parquet as pq
+
+    from prime_rs.fileio import atomic_path, check_writable
+
+    s = settings or SearchSettings()
+    _check(n_designs, seed, mode, chunk_size, s)
+    resolved = resolve_apps(apps)
+    check_writable(path)
+    meta = _metadata(resolved, n_designs, seed, mode, s)
+    meta["prime_rs.format_version"] = "1"
+    schema = file_schema(with_energy=True, metadata=meta)
+    t0 = time.perf_counter()
+    rows = feasible = 0
+    with atomic_path(path) as tmp:
+        try:
+            with pq.ParquetWriter(tmp, schema, **parquet_options()) as writer:
+                for table, _ in _iter_chunks(
+                    resolved, n_designs, seed, mode, s, chunk_size, threads
+                ):
+                    plain = table.cast(schema.remove_metadata()).replace_schema_metadata(meta)
+                    writer.write_table(plain, row_group_size=max(chunk_size, BLOCK))
+                    rows += table.num_rows
+                    feasible += int(np.asarray(table.column("feasible")).sum())
+                    if progress:
+                        progress(table.num_rows)
+        except OSError as e:
+            if isinstance(e, OutputError):
+                raise
+            raise OutputError(f"cannot write {path}: {e}") from e
+    return GenerateReport(
+        path=str(path),
+        rows=rows,
+        feasible=feasible,
+        applications=[a.name for a in resolved],
+        mode=mode,
+        seed=seed,
+        seconds=time.perf_counter() - t0,
+        metadata=meta,
+    )

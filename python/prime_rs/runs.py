@@ -1,0 +1,129 @@
+"""Run directories: every job writes one folder a user can open (config.toml, meta.json,
+metrics, parquet, json, markdown, png). Files are written atomically (temp file + rename), so a
+crash never leaves a truncated file that looks complete, and an existing run is never clobbered
+unless asked."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from prime_rs.errors import OutputError
+from prime_rs.fileio import atomic_path
+
+
+def write_text(path: str | os.PathLike[str], text: str) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_json(path: str | os.PathLike[str], obj: Any) -> None:
+    write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=_jsonable) + "\n")
+
+
+def write_toml(path: str | os.PathLike[str], obj: dict[str, Any]) -> None:
+    import tomli_w
+
+    write_text(path, tomli_w.dumps(_drop_none(obj)))
+
+
+def _drop_none(obj: Any) -> Any:
+    # TOML has no null: absent keys mean "default".
+    if isinstance(obj, dict):
+        return {k: _drop_none(v) for k, v in obj.items() if v is not None}
+    if isinstance(obj, list | tuple):
+        return [_drop_none(v) for v in obj]
+    return obj
+
+
+def _jsonable(x: Any) -> Any:
+    import numpy as np
+
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    if isinstance(x, Path):
+        return str(x)
+    raise TypeError(f"not JSON serialisable: {type(x).__name__}")
+
+
+def prepare_run_dir(
+    path: str | os.PathLike[str], *, overwrite: bool = False, resume: bool = False
+) -> Path:
+    """Create (or reuse with ``resume``, or empty with ``overwrite``) a run directory."""
+    run = Path(path)
+    if run.exists() and not run.is_dir():
+        raise OutputError(f"{run} exists and is not a directory")
+    if run.exists() and any(run.iterdir()):
+        if resume:
+            return run
+        if not overwrite:
+            raise OutputError(
+                f"output directory {run} already exists and is not empty; "
+                "pass --overwrite to replace it or --resume to continue it"
+            )
+        shutil.rmtree(run)
+    try:
+        run.mkdir(parents=True, exist_ok=True)
+        probe = run / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise OutputError(f"cannot write to {run}: {exc.strerror or exc}") from None
+    return run
+
+
+def environment_meta() -> dict[str, Any]:
+    """Versions and machine facts recorded in every run's meta.json."""
+    import numpy as np
+
+    import prime_rs
+
+    versions = {"prime_rs": prime_rs.__version__, "numpy": np.__version__}
+    for mod in ("jax", "equinox", "optax", "pyarrow", "optuna"):
+        m = sys.modules.get(mod)
+        if m is not None:
+            versions[mod] = getattr(m, "__version__", "?")
+    return {
+        "versions": versions,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "rayon_threads": os.environ.get("RAYON_NUM_THREADS"),
+        "argv": sys.argv,
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+class Timer:
+    """Named wall-clock timings, for meta.json."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - t0, 3)
+
+
+def cache_dir() -> Path:
+    """Where generated datasets are cached (``$PRIME_RS_CACHE`` or the XDG cache)."""
+    root = os.environ.get("PRIME_RS_CACHE")
+    if root:
+        return Path(root)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "prime-rs"
