@@ -25,6 +25,7 @@ endless loop; ``simulator_calls`` says what was used).
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import operator
 import time
@@ -136,7 +137,9 @@ class BaselineResult:
             "simulator_calls": self.simulator_calls,
             "area_rejected": self.area_rejected,
             "found": self.found,
-            "best_design": None if self.best_design is None else SPACE.as_dicts(self.best_design)[0],
+            "best_design": None
+            if self.best_design is None
+            else SPACE.as_dicts(self.best_design)[0],
             "best_latency_ms": dict(self.best_latency_ms),
             "best_mean_latency_ms": _json_float(self.best_mean_latency_ms),
             "best_objective": _json_float(self.best_objective),
@@ -280,6 +283,13 @@ class _Ledger:
 
     def score(self, designs: DesignsLike) -> npt.NDArray[np.float64]:
         """Objective of each design; NaN for new designs left unevaluated by the budget."""
+        return self.score_new(designs)[0]
+
+    def score_new(
+        self, designs: DesignsLike
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+        """Objectives (as :meth:`score`) and which rows were simulated by this call (the first
+        occurrence of each design not seen before, within the budget)."""
         rows = SPACE.validate(designs)
         ids = SPACE.to_ids(rows)
         _, first = np.unique(ids, return_index=True)
@@ -293,7 +303,12 @@ class _Ledger:
             todo = new[within][: self.remaining]
             if todo.size:
                 self._simulate(rows[todo], ids[todo])
-        return np.array([self.seen.get(int(i), np.nan) for i in ids], dtype=np.float64)
+        else:
+            todo = new
+        simulated = np.zeros(len(ids), dtype=bool)
+        simulated[todo] = True
+        objective = np.array([self.seen.get(int(i), np.nan) for i in ids], dtype=np.float64)
+        return objective, simulated
 
     def _simulate(self, rows: np.ndarray, ids: np.ndarray) -> None:
         ev = self.task.evaluate(rows, threads=self.threads)
@@ -363,9 +378,7 @@ class _Ledger:
         )
 
 
-def _start(
-    task: Any, budget: Any, seed: Any, threads: int | None
-) -> tuple[Task, int, int, float]:
+def _start(task: Any, budget: Any, seed: Any, threads: int | None) -> tuple[Task, int, int, float]:
     return _check_task(task), _positive_int(budget, "budget"), _seed(seed), time.perf_counter()
 
 
@@ -442,9 +455,10 @@ def regularized_evolution(
     The population starts as ``population`` random designs within the area budget. Each
     generation breeds ``children`` designs with :func:`prime_rs.search.next_generation`
     (tournaments of ``tournament``, uniform crossover with ``crossover_prob``, mutation), keeps
-    only children within the area budget (free: area is analytic), simulates the new ones in one
-    batch, appends all children and removes the *oldest* members so the population keeps its
-    size. Invalid designs have fitness -inf and age out. Stops early after ``max_stall``
+    only children within the area budget (free: area is analytic), simulates them in one batch,
+    appends the newly simulated ones (a design seen before is not re-admitted) and removes the
+    *oldest* members so the population keeps its size. Invalid designs have fitness -inf and
+    age out. Stops early after ``max_stall``
     consecutive generations that spend no call (every child already seen).
     """
     task, budget, seed, t0 = _start(task, budget, seed, threads)
@@ -477,12 +491,12 @@ def regularized_evolution(
             )
             gen += 1
             kids = cand[task.within_area(cand)][:children]
-            before = ledger.calls
-            kid_fit = ledger.score(kids)
-            kept = ~np.isnan(kid_fit)
-            pop = np.concatenate([pop, kids[kept]])[-population:]
-            fit = np.concatenate([fit, kid_fit[kept]])[-population:]
-            stall = stall + 1 if ledger.calls == before else 0
+            kid_fit, fresh = ledger.score_new(kids)
+            # Only designs simulated now join: re-admitting already-seen designs would let
+            # clones of the incumbent take over the population once the search converges.
+            pop = np.concatenate([pop, kids[fresh]])[-population:]
+            fit = np.concatenate([fit, kid_fit[fresh]])[-population:]
+            stall = 0 if fresh.any() else stall + 1
     params = {
         "population": population,
         "tournament": tournament,
@@ -497,37 +511,29 @@ def regularized_evolution(
 
 # --- Bayesian optimisation (Optuna) --------------------------------------------------------
 
-#: The value Optuna is told for an invalid design: -log(10 s), or below the worst valid design
-#: seen so far when one is even slower. A finite value keeps the GP's standardisation sane;
-#: the samplers also see validity through ``constraints_func`` and rank invalid trials last.
+#: The value Optuna is told for an invalid design (over the area budget, or infeasible on some
+#: application): -log(10 s), or 1 below the worst valid design seen so far when one is slower.
+#: A finite value keeps the GP's standardisation sane; TPE only ranks values, so invalid trials
+#: simply land in its "bad" group. (Optuna's constraint API changed between 4.x and 5.x, so the
+#: penalty is the portable way to say "invalid".)
 _PENALTY_OBJECTIVE = -math.log(1e4)
 
 
-def _make_sampler(kind: str, seed: int, n_startup_trials: int, constraints: Callable) -> Any:
+def _make_sampler(kind: str, seed: int, n_startup_trials: int) -> Any:
     import optuna
 
     sampler_seed = int(np.random.SeedSequence([seed, _STREAMS["bo"]]).generate_state(1)[0])
     if kind == "tpe":
         return optuna.samplers.TPESampler(
-            seed=sampler_seed,
-            n_startup_trials=n_startup_trials,
-            multivariate=True,
-            constraints_func=constraints,
-            warn_independent_sampling=False,
+            seed=sampler_seed, n_startup_trials=n_startup_trials, multivariate=True
         )
-    try:
-        import torch  # noqa: F401  # Optuna's GP sampler is built on PyTorch
-    except ImportError:
+    if importlib.util.find_spec("torch") is None:  # Optuna's GP sampler is built on PyTorch
         raise MissingDependencyError(
             "sampler='gp' needs PyTorch (Optuna's GPSampler is built on it): "
             "pip install torch, or use sampler='tpe'"
-        ) from None
+        )
     return optuna.samplers.GPSampler(
-        seed=sampler_seed,
-        n_startup_trials=n_startup_trials,
-        deterministic_objective=True,
-        constraints_func=constraints,
-        warn_independent_sampling=False,
+        seed=sampler_seed, n_startup_trials=n_startup_trials, deterministic_objective=True
     )
 
 
@@ -546,12 +552,12 @@ def bayesian_optimization(
 
     Each parameter is a categorical over its value *indices*. ``sampler="tpe"`` is Optuna's
     multivariate TPE; ``sampler="gp"`` is Optuna's Gaussian-process sampler (needs PyTorch; its
-    cost grows cubically with the trials, so keep ``budget`` to a few hundred). Both are seeded
-    and get the validity constraints (area excess; simulator feasibility) through
-    ``constraints_func``; invalid designs report a finite penalty (see ``_PENALTY_OBJECTIVE``).
-    Trials proposing an over-area or already-seen design cost no call; the run stops after
-    ``max_trials`` trials (default ``10 * budget + 100``) even if calls are left. Optuna's
-    logging is silenced for the duration of the run.
+    cost grows cubically with the trials, so keep ``budget`` to a few hundred). Both are seeded;
+    invalid designs report a finite penalty (see ``_PENALTY_OBJECTIVE``). Trials proposing an
+    over-area or already-seen design cost no call but are still trials, and Optuna's per-trial
+    cost grows with the number of trials (TPE: quadratic total time), so BO is the slowest
+    baseline per call; the run stops after ``max_trials`` trials (default
+    ``10 * budget + 100``) even if calls are left. Optuna's logging is silenced for the run.
     """
     task, budget, seed, t0 = _start(task, budget, seed, threads)
     if sampler not in ("tpe", "gp"):
@@ -561,25 +567,21 @@ def bayesian_optimization(
 
     import optuna
 
-    distributions = {
+    distributions: dict[str, optuna.distributions.BaseDistribution] = {
         name: optuna.distributions.CategoricalDistribution(list(range(card)))
         for name, card in zip(SPACE.names, SPACE.cardinalities, strict=True)
     }
-
-    def constraints(trial: Any) -> list[float]:
-        return list(trial.user_attrs["constraints"])
 
     verbosity = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     trials = 0
     try:
         with warnings.catch_warnings():
-            # Multivariate TPE and constraints are flagged experimental; that is not the user's
-            # concern and the test suite turns warnings into errors.
+            # Multivariate TPE is flagged experimental; that is not the user's concern.
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             study = optuna.create_study(
                 direction="maximize",
-                sampler=_make_sampler(sampler, seed, n_startup_trials, constraints),
+                sampler=_make_sampler(sampler, seed, n_startup_trials),
             )
             with _progress_sink(progress, f"bo-{sampler}", budget) as report:
                 ledger = _Ledger(task, budget, threads, report, f"bo-{sampler}")
@@ -588,9 +590,6 @@ def bayesian_optimization(
                     trial = study.ask(distributions)
                     design = np.array([[trial.params[n] for n in SPACE.names]], dtype=np.uint8)
                     obj = float(ledger.score(design)[0])
-                    excess = float(task.area(design)[0]) - task.area_budget
-                    simulator_ok = math.isfinite(obj) or excess > 0
-                    trial.set_user_attr("constraints", [excess, 0.0 if simulator_ok else 1.0])
                     if math.isfinite(obj):
                         worst_valid = min(worst_valid, obj)
                         value = obj
