@@ -1,0 +1,197 @@
+"""The design objective every optimiser shares: applications, an area budget and one score.
+
+A :class:`Task` names one or several applications (built-in workload names, workload files or
+workload objects) and a chip-area budget in mm² (PRIME's 27 mm² by default). A design is
+**valid** for the task when the simulator finds it feasible on every application *and* its
+analytic area is within the budget. The score of a design (higher is better) is
+
+    objective(x) = mean over applications a of -log(latency_ms(x, a))   if x is valid
+    objective(x) = -inf                                                  otherwise,
+
+so ``exp(-objective)`` is the geometric-mean latency over the applications (for one application,
+simply its latency). The geometric mean weighs every application by its *relative* speed-up: a
+2x gain on a 0.3 ms network counts as much as a 2x gain on a 30 ms one, where an arithmetic mean
+of milliseconds would let the slowest network decide alone (the same reason DESIGN.md section 6
+scores designs by -log latency rather than raw runtime).
+
+:meth:`Task.evaluate` runs the simulator once per application on the whole batch of designs and
+returns an :class:`Evaluation`; :meth:`Task.area` is analytic and costs no simulation.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from prime_rs.errors import InvalidArgumentError
+from prime_rs.simulator import HasOps, area, resolve_workload, simulate
+from prime_rs.space import SPACE, DesignsLike
+
+__all__ = [
+    "DEFAULT_AREA_BUDGET",
+    "Evaluation",
+    "Task",
+    "min_area_mm2",
+    "objective_from_latency",
+]
+
+#: PRIME's area budget (mm²): about the area of the EdgeTPU-like reference design.
+DEFAULT_AREA_BUDGET = 27.0
+
+Application = str | os.PathLike[str] | HasOps
+
+
+def min_area_mm2() -> float:
+    """The smallest chip area in the space: that of the all-minimum design (index 0 everywhere),
+    since area strictly increases with every resource."""
+    return float(area(np.zeros((1, SPACE.n_params), dtype=np.uint8))[0])
+
+
+def objective_from_latency(latency_ms: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """The objective of designs from their ``(n, n_apps)`` latencies (``+inf`` when infeasible):
+    the mean over applications of ``-log(latency_ms)``; ``-inf`` when any latency is not finite.
+    Validity by area is the caller's business (see :meth:`Task.evaluate`)."""
+    lat = np.asarray(latency_ms, dtype=np.float64)
+    if lat.ndim == 1:
+        lat = lat[:, None]
+    ok = np.all(np.isfinite(lat) & (lat > 0), axis=1)
+    out = np.full(lat.shape[0], -np.inf)
+    if ok.any():
+        out[ok] = -np.log(lat[ok]).mean(axis=1)
+    return out
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Simulated designs of a task; arrays have one row per design (in input order)."""
+
+    designs: npt.NDArray[np.uint8]  # (n, 10)
+    latency_ms: npt.NDArray[np.float64]  # (n, n_apps); +inf where infeasible
+    reason: npt.NDArray[np.uint8]  # (n, n_apps); simulator reason code, 0 = feasible
+    feasible: npt.NDArray[np.bool_]  # (n,); simulator-feasible on every application
+    area_mm2: npt.NDArray[np.float64]  # (n,)
+    within_area: npt.NDArray[np.bool_]  # (n,); area <= the task's budget
+    objective: npt.NDArray[np.float64]  # (n,); -inf unless valid
+
+    def __len__(self) -> int:
+        return int(self.designs.shape[0])
+
+    @property
+    def valid(self) -> npt.NDArray[np.bool_]:
+        """Feasible on every application and within the area budget."""
+        return self.feasible & self.within_area
+
+    @property
+    def mean_latency_ms(self) -> npt.NDArray[np.float64]:
+        """Geometric-mean latency over the applications (``exp(-objective)``; inf if invalid)."""
+        return np.exp(-self.objective)
+
+
+def _area_budget(value: Any) -> float:
+    if isinstance(value, bool):
+        raise InvalidArgumentError(f"area budget must be a number of mm², got {value!r}")
+    try:
+        budget = float(value)
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(f"area budget must be a number of mm², got {value!r}") from None
+    if not math.isfinite(budget) or budget <= 0:
+        raise InvalidArgumentError(f"area budget must be a positive finite number, got {value!r}")
+    smallest = min_area_mm2()
+    if budget < smallest:
+        raise InvalidArgumentError(
+            f"area budget {budget:g} mm² is below the minimum achievable area "
+            f"{smallest:.4f} mm² (the all-minimum design); no design can meet it"
+        )
+    return budget
+
+
+class Task:
+    """Applications to design for, under an area budget (see the module docstring).
+
+    ``applications`` is one application or a sequence of them: a built-in workload name
+    (``prime_rs.workloads.names()``), a workload file path or a workload object (anything with
+    an ``ops`` table, such as :func:`prime_rs.workloads.load`'s result). Names are resolved now,
+    so an unknown name raises the workload module's typed error here, not mid-search.
+    """
+
+    def __init__(
+        self,
+        applications: Application | Sequence[Application],
+        area_budget: float = DEFAULT_AREA_BUDGET,
+    ) -> None:
+        apps: list[Application]
+        if isinstance(applications, str | os.PathLike) or hasattr(applications, "ops"):
+            apps = [applications]  # type: ignore[list-item]
+        elif isinstance(applications, Sequence):
+            apps = list(applications)
+        else:
+            raise InvalidArgumentError(
+                "applications must be a workload name, path or object, or a sequence of them; "
+                f"got {type(applications).__name__}"
+            )
+        if not apps:
+            raise InvalidArgumentError("a task needs at least one application")
+        workloads = [resolve_workload(a) for a in apps]
+        names: list[str] = []
+        for i, (given, w) in enumerate(zip(apps, workloads, strict=True)):
+            name = getattr(w, "name", None)
+            if not isinstance(name, str) or not name:
+                name = os.fspath(given) if isinstance(given, str | os.PathLike) else f"app{i}"
+            names.append(name)
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise InvalidArgumentError(f"applications are repeated: {', '.join(dup)}")
+        self._workloads: tuple[HasOps, ...] = tuple(workloads)
+        self._names: tuple[str, ...] = tuple(names)
+        self._area_budget = _area_budget(area_budget)
+
+    @property
+    def applications(self) -> tuple[str, ...]:
+        """Application names, in the order of the latency columns."""
+        return self._names
+
+    @property
+    def workloads(self) -> tuple[HasOps, ...]:
+        return self._workloads
+
+    @property
+    def n_applications(self) -> int:
+        return len(self._names)
+
+    @property
+    def area_budget(self) -> float:
+        return self._area_budget
+
+    def __repr__(self) -> str:
+        return f"Task(applications={list(self._names)!r}, area_budget={self._area_budget:g})"
+
+    def area(self, designs: DesignsLike) -> npt.NDArray[np.float64]:
+        """Chip area (mm²) of each design: analytic, no simulation."""
+        return area(designs)
+
+    def within_area(self, designs: DesignsLike) -> npt.NDArray[np.bool_]:
+        return self.area(designs) <= self._area_budget
+
+    def evaluate(self, designs: DesignsLike, threads: int | None = None) -> Evaluation:
+        """Simulate every design on every application (one batched simulator run per
+        application) and score it; over-budget designs are simulated too but score -inf."""
+        rows = SPACE.validate(designs)
+        n, m = rows.shape[0], self.n_applications
+        latency = np.empty((n, m), dtype=np.float64)
+        reason = np.empty((n, m), dtype=np.uint8)
+        for j, workload in enumerate(self._workloads):
+            res = simulate(rows, workload, threads=threads)
+            latency[:, j] = res.latency_ms
+            reason[:, j] = res.reason
+        feasible = np.all(reason == 0, axis=1)
+        area_mm2 = self.area(rows)
+        within = area_mm2 <= self._area_budget
+        objective = objective_from_latency(latency)
+        objective[~(feasible & within)] = -np.inf
+        return Evaluation(rows, latency, reason, feasible, area_mm2, within, objective)
