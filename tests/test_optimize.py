@@ -8,12 +8,8 @@ import pytest
 
 import prime_rs
 from prime_rs import SPACE, errors
-from prime_rs.optimize import (
-    SearchConfig,
-    minimum_area,
-    sample_within_area,
-    surrogate_search,
-)
+from prime_rs.objective import min_area_mm2
+from prime_rs.optimize import SearchConfig, sample_within_area, surrogate_search
 
 SMALL = SearchConfig(population=128, generations=15, candidates=32)
 
@@ -79,8 +75,8 @@ def test_bad_area_budgets(budget: float) -> None:
 
 
 def test_an_impossible_budget_names_the_smallest_chip() -> None:
-    smallest = minimum_area()
-    with pytest.raises(errors.InvalidArgumentError, match=f"{smallest:.3f}"):
+    smallest = min_area_mm2()
+    with pytest.raises(errors.InvalidArgumentError, match=f"{smallest:.4f}"):
         surrogate_search(oracle(), smallest * 0.5, config=SMALL)
 
 

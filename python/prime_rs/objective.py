@@ -37,6 +37,7 @@ __all__ = [
     "DEFAULT_AREA_BUDGET",
     "Evaluation",
     "Task",
+    "check_area_budget",
     "min_area_mm2",
     "objective_from_latency",
 ]
@@ -93,7 +94,9 @@ class Evaluation:
         return np.exp(-self.objective)
 
 
-def _area_budget(value: Any) -> float:
+def check_area_budget(value: Any) -> float:
+    """The budget as a float; InvalidArgumentError when it is not a positive number of mm² or
+    below the smallest chip in the space."""
     if isinstance(value, bool):
         raise InvalidArgumentError(f"area budget must be a number of mm², got {value!r}")
     try:
@@ -149,7 +152,7 @@ class Task:
             raise InvalidArgumentError(f"applications are repeated: {', '.join(dup)}")
         self._workloads: tuple[HasOps, ...] = tuple(workloads)
         self._names: tuple[str, ...] = tuple(names)
-        self._area_budget = _area_budget(area_budget)
+        self._area_budget = check_area_budget(area_budget)
 
     @property
     def applications(self) -> tuple[str, ...]:

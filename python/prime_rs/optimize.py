@@ -19,6 +19,7 @@ import numpy as np
 import prime_rs
 from prime_rs import search
 from prime_rs.errors import InvalidArgumentError
+from prime_rs.objective import check_area_budget
 from prime_rs.space import SPACE
 
 ScoreFn = Callable[[np.ndarray], np.ndarray]
@@ -59,26 +60,6 @@ class SearchResult:
     best_per_generation: np.ndarray
     evaluations: int
     extra: dict[str, float] = field(default_factory=dict)
-
-
-def minimum_area() -> float:
-    """The smallest chip in the space (every parameter at its smallest value)."""
-    return float(prime_rs.area(np.zeros(10, dtype=np.uint8))[0])
-
-
-def check_area_budget(area_budget: float) -> float:
-    budget = float(area_budget)
-    if not np.isfinite(budget) or budget <= 0:
-        raise InvalidArgumentError(
-            f"area budget must be a positive number of mm², got {area_budget!r}"
-        )
-    smallest = minimum_area()
-    if budget < smallest:
-        raise InvalidArgumentError(
-            f"no design meets an area budget of {budget:g} mm²: the smallest design in the space "
-            f"is {smallest:.3f} mm²"
-        )
-    return budget
 
 
 def sample_within_area(n: int, area_budget: float, seed: int) -> np.ndarray:

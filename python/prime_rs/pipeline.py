@@ -14,7 +14,7 @@ import dataclasses
 import json
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,8 @@ import numpy as np
 import prime_rs
 from prime_rs import runs
 from prime_rs.errors import InvalidArgumentError, NoFeasibleDesignError
-from prime_rs.optimize import SearchConfig, check_area_budget, surrogate_search
+from prime_rs.objective import Evaluation, Task, check_area_budget
+from prime_rs.optimize import SearchConfig, surrogate_search
 from prime_rs.space import SPACE
 
 #: Dataset size generated per application when the user gives no data (cached).
@@ -106,48 +107,26 @@ class OptimizeSettings:
 # --- verification ---------------------------------------------------------------------------
 
 
-@dataclass
-class Verified:
-    """Simulator results of designs on every application of a task."""
-
-    designs: np.ndarray
-    apps: list[str]
-    latency_ms: np.ndarray  # (n, n_apps), +inf where infeasible
-    area_mm2: np.ndarray
-    feasible: np.ndarray  # feasible on every application and within the area budget
-    reasons: list[str]
-
-    @property
-    def mean_latency_ms(self) -> np.ndarray:
-        """Geometric mean over applications (the multi-application objective in milliseconds):
-        exp(mean log latency); +inf when any application is infeasible."""
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.exp(np.mean(np.log(self.latency_ms), axis=1))
-
-    def best(self) -> int | None:
-        lat = np.where(self.feasible, self.mean_latency_ms, np.inf)
-        return int(np.argmin(lat)) if np.isfinite(lat).any() else None
+def best_index(ev: Evaluation) -> int | None:
+    """The valid design with the lowest geometric-mean latency (None when none is valid)."""
+    return int(np.argmax(ev.objective)) if np.isfinite(ev.objective).any() else None
 
 
-def verify(
-    designs: np.ndarray, workloads: Sequence[Any], apps: Sequence[str], area_budget: float
-) -> Verified:
-    rows = SPACE.validate(designs)
-    results = [prime_rs.simulate(rows, wl) for wl in workloads]
-    lat = np.stack([r.latency_ms for r in results], axis=1) if results else np.zeros((len(rows), 0))
-    area = prime_rs.area(rows)
-    ok = np.all(np.stack([r.feasible for r in results], axis=1), axis=1) & (area <= area_budget)
-    reasons = []
-    for i in range(len(rows)):
+def reasons(ev: Evaluation, task: Task) -> list[str]:
+    """Why each design is not valid ("" when it is), e.g. "unet:instr_mem; area 31.2 > 27"."""
+    from prime_rs.simulator import REASONS
+
+    out = []
+    for i in range(len(ev)):
         why = [
-            f"{a}:{r.reason_names()[i]}"
-            for a, r in zip(apps, results, strict=True)
-            if not r.feasible[i]
+            f"{app}:{REASONS[int(code)]}"
+            for app, code in zip(task.applications, ev.reason[i], strict=True)
+            if code
         ]
-        if area[i] > area_budget:
-            why.append(f"area {area[i]:.2f} > {area_budget:g} mm²")
-        reasons.append("; ".join(why))
-    return Verified(rows, list(apps), lat, area, ok, reasons)
+        if not ev.within_area[i]:
+            why.append(f"area {ev.area_mm2[i]:.2f} > {task.area_budget:g} mm²")
+        out.append("; ".join(why))
+    return out
 
 
 # --- the run ----------------------------------------------------------------------------------
@@ -157,22 +136,10 @@ def verify(
 class OptimizeOutcome:
     run_dir: Path
     best: dict[str, Any]
-    verified: Verified
-    reference: Verified
-    dataset_best: Verified
+    verified: Evaluation
+    reference: Evaluation
+    dataset_best: Evaluation
     timings: dict[str, float]
-
-
-def _workload_of(app: str) -> Any:
-    return prime_rs.workloads.load(app)
-
-
-def _app_name(app: str) -> str:
-    """The name an application has in datasets and reports (a file's workload name)."""
-    p = Path(app)
-    if p.suffix.lower() in (".json", ".toml") and p.exists():
-        return prime_rs.workloads.load(app).name
-    return app
 
 
 def cached_dataset(
@@ -181,12 +148,10 @@ def cached_dataset(
     """Generate (once) and cache the logged dataset used when the user gives none."""
     from prime_rs import data
 
-    apps = settings.learn_apps
-    if settings.zero_shot:
-        apps = list(apps)
+    apps = [_app_name(a) for a in settings.learn_apps]
     key = "-".join(
         [
-            "_".join(sorted(_app_name(a) for a in apps)),
+            "_".join(sorted(apps)),
             settings.dataset_mode,
             str(settings.dataset_designs),
             f"seed{settings.seed}",
@@ -202,32 +167,57 @@ def cached_dataset(
             f"generating {settings.dataset_designs:,} logged designs per application -> {path}"
         )
     data.write_generated(
-        path, apps, settings.dataset_designs, seed=settings.seed, mode=settings.dataset_mode
-    )  # type: ignore[arg-type]
+        path,
+        settings.learn_apps,
+        settings.dataset_designs,
+        seed=settings.seed,
+        mode=settings.dataset_mode,  # type: ignore[arg-type]
+    )
     return path
 
 
-def dataset_best(
-    ds: Any, apps: Sequence[str], workloads: Sequence[Any], area_budget: float, k: int = 128
-) -> tuple[Verified, int]:
-    """D(best): the best logged design for the task. For one application it is read from the log;
-    for several, the top-k logged designs of each application are simulated on all of them
-    (returned count: the simulator calls this took)."""
+def _app_name(app: str) -> str:
+    """The name an application has in datasets and reports (a file's workload name)."""
+    p = Path(app)
+    if p.suffix.lower() in (".json", ".toml") and p.exists():
+        return prime_rs.workloads.load(app).name
+    return app
+
+
+def dataset_best(ds: Any, task: Task, k: int = 128) -> tuple[Evaluation, int]:
+    """D(best) candidates: the top-k logged feasible in-budget designs of each application of the
+    task that has logs, re-evaluated on the whole task. For one application that only re-reads
+    what the log says (no new information, so no simulator calls are charged); for several, the
+    returned count is the simulator calls it took."""
     tops = []
-    for app in apps:
-        sub = ds.filter(apps=app, area_budget=area_budget, feasible=True)
-        if len(sub) == 0:
+    for app in task.applications:
+        if app not in ds.applications:
             continue
-        order = np.argsort(sub.latency_ms, kind="stable")[:k]
-        tops.append(sub.designs[order])
-    if not tops:
-        return verify(np.zeros((0, 10), np.uint8), workloads, apps, area_budget), 0
-    cand = np.concatenate(tops)
+        sub = ds.filter(apps=app, area_budget=task.area_budget, feasible=True)
+        if len(sub):
+            tops.append(sub.designs[np.argsort(sub.latency_ms, kind="stable")[:k]])
+    cand = np.concatenate(tops) if tops else np.zeros((0, 10), np.uint8)
     _, first = np.unique(SPACE.to_ids(cand), return_index=True)
     cand = cand[np.sort(first)]
-    v = verify(cand, workloads, apps, area_budget)
-    calls = 0 if len(apps) == 1 else len(cand)
-    return v, calls
+    calls = 0 if task.n_applications == 1 else len(cand)
+    return task.evaluate(cand), calls
+
+
+def surrogate_objective(model: Any, task: Task) -> Callable[[np.ndarray], np.ndarray]:
+    """The search objective: the mean over the task's applications of the surrogate's
+    per-application score (standardised -log latency; DESIGN.md section 6). Applications the
+    model was not trained on are scored through their context vector (zero-shot)."""
+
+    def score(designs: np.ndarray) -> np.ndarray:
+        total = np.zeros(len(designs))
+        for app, wl in zip(task.applications, task.workloads, strict=True):
+            if app in model.apps:
+                total += model.score(designs, app)
+            else:
+                total += model.score(designs, context=wl.context)
+        return total / task.n_applications
+
+    return score
 
 
 def run_optimize(
@@ -245,9 +235,8 @@ def run_optimize(
 
     say = progress or (lambda _msg: None)
     timer = runs.Timer()
-    apps = [_app_name(a) for a in settings.apps]
-    workloads = [_workload_of(a) for a in settings.apps]  # validates names and files early
-    learn = settings.learn_apps
+    task = Task(settings.apps, settings.area_budget)  # validates names and files early
+    learn = [_app_name(a) for a in settings.learn_apps]
     run_dir = runs.prepare_run_dir(out, overwrite=overwrite, resume=resume)
     runs.write_toml(run_dir / "config.toml", settings.to_dict())
     meta: dict[str, Any] = {"seed": settings.seed, "environment": runs.environment_meta()}
@@ -258,9 +247,8 @@ def run_optimize(
         meta["dataset"] = {"path": str(data_path), "rows": len(ds), "applications": ds.applications}
 
     with timer("train"):
-        say(
-            f"training the {'naive' if settings.naive else 'conservative'} surrogate on {', '.join(learn)}"
-        )
+        kind = "naive" if settings.naive else "conservative"
+        say(f"training the {kind} surrogate on {', '.join(learn)}")
         overrides: dict[str, Any] = {"seed": settings.seed, "area_budget": settings.area_budget}
         if settings.steps is not None:
             overrides["steps"] = settings.steps
@@ -272,32 +260,17 @@ def run_optimize(
             ds, learn, out=run_dir / "model", resume=resume, progress=show_progress, **overrides
         )
 
-    def score(designs: np.ndarray) -> np.ndarray:
-        # The multi-application objective: mean over applications of the per-application score.
-        total = np.zeros(len(designs))
-        for app, wl in zip(apps, workloads, strict=True):
-            if app in model.apps or (model.config.contextual and app in prime_rs.workloads.names()):
-                total += model.score(designs, app)
-            else:
-                total += model.score(designs, context=wl.context)
-        return total / len(apps)
-
     with timer("search"):
         say(f"searching the surrogate ({settings.generations} generations x {settings.population})")
-        d_best, d_calls = dataset_best(
-            ds, [a for a in apps if a in ds.applications] or apps, workloads, settings.area_budget
-        )
+        d_best, d_calls = dataset_best(ds, task)
         if settings.zero_shot:
-            # Held-out applications have no logs: warm-start from the training applications' best.
-            init_v, _ = dataset_best(
-                ds, learn, [_workload_of(a) for a in learn], settings.area_budget
-            )
-            init = init_v.designs
+            # Held-out applications have no logs: warm-start from the training applications'.
+            init = dataset_best(ds, Task(settings.learn_apps, settings.area_budget))[0].designs
         else:
             init = d_best.designs
         history: list[dict[str, float]] = []
         result = surrogate_search(
-            score,
+            surrogate_objective(model, task),
             settings.area_budget,
             seed=settings.seed,
             init=init,
@@ -308,47 +281,36 @@ def run_optimize(
             ),
             progress=lambda g, best: history.append({"generation": g, "best_score": best}),
         )
+        first = {"generation": 0, "best_score": float(result.best_per_generation[0])}
         runs.write_text(
-            run_dir / "search.jsonl",
-            "".join(
-                json.dumps(h) + "\n"
-                for h in [
-                    {"generation": 0, "best_score": float(result.best_per_generation[0])},
-                    *history,
-                ]
-            ),
+            run_dir / "search.jsonl", "".join(json.dumps(h) + "\n" for h in [first, *history])
         )
 
     with timer("verify"):
         say(f"verifying {len(result.designs)} candidates with the simulator")
-        verified = verify(result.designs, workloads, apps, settings.area_budget)
-        reference = verify(
-            prime_rs.EDGETPU_REFERENCE[None, :], workloads, apps, settings.area_budget
-        )
-        write_candidates(run_dir / "candidates.parquet", verified, result.scores)
+        verified = task.evaluate(result.designs)
+        reference = task.evaluate(prime_rs.EDGETPU_REFERENCE)
+        write_candidates(run_dir / "candidates.parquet", verified, task, result.scores)
 
-    i = verified.best()
-    d_i = d_best.best()
+    i, d_i = best_index(verified), best_index(d_best)
     best = {
-        "applications": apps,
-        "area_budget_mm2": settings.area_budget,
-        "design": SPACE.as_dicts(verified.designs[i : i + 1])[0] if i is not None else None,
+        "applications": list(task.applications),
+        "area_budget_mm2": task.area_budget,
+        "design": _design(verified, i),
         "design_indices": verified.designs[i].tolist() if i is not None else None,
-        "latency_ms": _latency_entry(verified, i),
+        "latency_ms": _latency_entry(verified, task, i),
         "area_mm2": float(verified.area_mm2[i]) if i is not None else None,
         "median_latency_ms": _median(verified),
-        "feasible_candidates": int(verified.feasible.sum()),
-        "candidates": len(verified.designs),
-        "simulator_calls": len(verified.designs),
-        "dataset_best_latency_ms": _latency_entry(d_best, d_i),
-        "dataset_best_design": SPACE.as_dicts(d_best.designs[d_i : d_i + 1])[0]
-        if d_i is not None
-        else None,
+        "feasible_candidates": int(verified.valid.sum()),
+        "candidates": len(verified),
+        "simulator_calls": len(verified),
+        "dataset_best_latency_ms": _latency_entry(d_best, task, d_i),
+        "dataset_best_design": _design(d_best, d_i),
         "dataset_best_area_mm2": float(d_best.area_mm2[d_i]) if d_i is not None else None,
         "dataset_best_simulator_calls": d_calls,
-        "reference_latency_ms": _latency_entry(reference, 0, require_feasible=False),
+        "reference_latency_ms": _latency_entry(reference, task, 0, require_valid=False),
         "reference_area_mm2": float(reference.area_mm2[0]),
-        "reference_design": SPACE.as_dicts(prime_rs.EDGETPU_REFERENCE[None, :])[0],
+        "reference_design": _design(reference, 0),
         "surrogate": {
             "naive": settings.naive,
             "zero_shot": settings.zero_shot,
@@ -362,46 +324,50 @@ def run_optimize(
     from prime_rs import report
 
     report.render(run_dir)
-    outcome = OptimizeOutcome(run_dir, best, verified, reference, d_best, timer.seconds)
     if i is None:
         raise NoFeasibleDesignError(
-            f"none of the {len(verified.designs)} verified candidates is feasible within "
-            f"{settings.area_budget:g} mm² (run directory: {run_dir})"
+            f"none of the {len(verified)} verified candidates is feasible within "
+            f"{task.area_budget:g} mm² (run directory: {run_dir})"
         )
-    return outcome
+    return OptimizeOutcome(run_dir, best, verified, reference, d_best, timer.seconds)
+
+
+def _design(ev: Evaluation, i: int | None) -> dict[str, int] | None:
+    return None if i is None else SPACE.as_dicts(ev.designs[i : i + 1])[0]
 
 
 def _latency_entry(
-    v: Verified, i: int | None, *, require_feasible: bool = True
+    ev: Evaluation, task: Task, i: int | None, *, require_valid: bool = True
 ) -> dict[str, float] | None:
-    if i is None or (require_feasible and not v.feasible[i]):
+    if i is None or (require_valid and not ev.valid[i]):
         return None
-    entry = {app: float(v.latency_ms[i, j]) for j, app in enumerate(v.apps)}
-    entry["mean"] = float(v.mean_latency_ms[i])
+    entry = {app: float(ev.latency_ms[i, j]) for j, app in enumerate(task.applications)}
+    with np.errstate(divide="ignore"):
+        entry["mean"] = float(np.exp(np.mean(np.log(ev.latency_ms[i]))))
     return entry
 
 
-def _median(v: Verified) -> float | None:
-    lat = v.mean_latency_ms[v.feasible]
+def _median(ev: Evaluation) -> float | None:
+    lat = ev.mean_latency_ms[ev.valid]
     return float(np.median(lat)) if len(lat) else None
 
 
-def write_candidates(path: Path, v: Verified, scores: np.ndarray) -> None:
+def write_candidates(path: Path, ev: Evaluation, task: Task, scores: np.ndarray) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     from prime_rs.fileio import atomic_path
 
-    values = SPACE.to_values(v.designs)
-    cols: dict[str, Any] = {"rank": np.arange(len(v.designs), dtype=np.int64)}
+    values = SPACE.to_values(ev.designs)
+    cols: dict[str, Any] = {"rank": np.arange(len(ev), dtype=np.int64)}
     for j, name in enumerate(SPACE.names):
         cols[name] = values[:, j]
     cols["surrogate_score"] = np.asarray(scores, dtype=np.float64)
-    for j, app in enumerate(v.apps):
-        cols[f"latency_ms.{app}"] = v.latency_ms[:, j]
-    cols["mean_latency_ms"] = v.mean_latency_ms
-    cols["area_mm2"] = v.area_mm2
-    cols["feasible"] = v.feasible
-    cols["reason"] = v.reasons
+    for j, app in enumerate(task.applications):
+        cols[f"latency_ms.{app}"] = ev.latency_ms[:, j]
+    cols["mean_latency_ms"] = ev.mean_latency_ms
+    cols["area_mm2"] = ev.area_mm2
+    cols["feasible"] = ev.valid
+    cols["reason"] = reasons(ev, task)
     with atomic_path(path) as tmp:
         pq.write_table(pa.table(cols), tmp)
