@@ -38,7 +38,7 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from prime_rs.errors import InvalidArgumentError, PrimeError
+from prime_rs.errors import InvalidArgumentError, MissingDependencyError
 from prime_rs.objective import Evaluation, Task
 from prime_rs.search import next_generation
 from prime_rs.space import SPACE, DesignsLike, _seed
@@ -53,10 +53,6 @@ __all__ = [
     "random_search",
     "regularized_evolution",
 ]
-
-
-class MissingDependencyError(PrimeError, ImportError):
-    """An optional dependency a method needs is not installed."""
 
 
 class Progress(NamedTuple):

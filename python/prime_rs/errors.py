@@ -62,6 +62,10 @@ class TrainingError(PrimeError, RuntimeError):
     """Training cannot proceed (no feasible rows, non-finite loss, ...)."""
 
 
+class MissingDependencyError(PrimeError, ImportError):
+    """An optional dependency a requested feature needs is not installed."""
+
+
 class NoFeasibleDesignError(PrimeError, RuntimeError):
     """Optimisation finished but no proposed design was feasible under the constraints."""
 
@@ -74,6 +78,7 @@ __all__ = [
     "DatasetError",
     "InvalidArgumentError",
     "InvalidDesignError",
+    "MissingDependencyError",
     "NoFeasibleDesignError",
     "OutputError",
     "PrimeError",

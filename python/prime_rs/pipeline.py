@@ -186,21 +186,20 @@ def _app_name(app: str) -> str:
 
 def dataset_best(ds: Any, task: Task, k: int = 128) -> tuple[Evaluation, int]:
     """D(best) candidates: the top-k logged feasible in-budget designs of each application of the
-    task that has logs, re-evaluated on the whole task. For one application that only re-reads
-    what the log says (no new information, so no simulator calls are charged); for several, the
-    returned count is the simulator calls it took."""
+    task that has logs (of every logged application when none has: zero-shot), re-evaluated on
+    the whole task. For one logged application that only re-reads what the log says, so no
+    simulator calls are charged; otherwise the returned count is the simulator calls it took."""
+    sources = [a for a in task.applications if a in ds.applications] or list(ds.applications)
     tops = []
-    for app in task.applications:
-        if app not in ds.applications:
-            continue
+    for app in sources:
         sub = ds.filter(apps=app, area_budget=task.area_budget, feasible=True)
         if len(sub):
             tops.append(sub.designs[np.argsort(sub.latency_ms, kind="stable")[:k]])
     cand = np.concatenate(tops) if tops else np.zeros((0, 10), np.uint8)
     _, first = np.unique(SPACE.to_ids(cand), return_index=True)
     cand = cand[np.sort(first)]
-    calls = 0 if task.n_applications == 1 else len(cand)
-    return task.evaluate(cand), calls
+    own_log = task.n_applications == 1 and sources == list(task.applications)
+    return task.evaluate(cand), 0 if own_log else len(cand)
 
 
 def surrogate_objective(model: Any, task: Task) -> Callable[[np.ndarray], np.ndarray]:
@@ -228,9 +227,11 @@ def run_optimize(
     resume: bool = False,
     progress: Callable[[str], None] | None = None,
     show_progress: bool = False,
+    raise_if_none_feasible: bool = True,
 ) -> OptimizeOutcome:
     """Run the whole job and write its run directory. Raises NoFeasibleDesignError (exit 1) when
-    no verified candidate is feasible under the budget."""
+    no verified candidate is feasible under the budget (unless ``raise_if_none_feasible`` is
+    False: the comparison protocol records such a run as a miss)."""
     from prime_rs import data, train
 
     say = progress or (lambda _msg: None)
@@ -324,7 +325,7 @@ def run_optimize(
     from prime_rs import report
 
     report.render(run_dir)
-    if i is None:
+    if i is None and raise_if_none_feasible:
         raise NoFeasibleDesignError(
             f"none of the {len(verified)} verified candidates is feasible within "
             f"{task.area_budget:g} mm² (run directory: {run_dir})"

@@ -139,6 +139,64 @@ def report(run: Annotated[Path, typer.Argument(help="A finished run directory.")
         print(path)
 
 
+def compare(
+    apps: Annotated[str, typer.Option("--apps", help="The task's applications (comma-separated).")],
+    seeds: Annotated[
+        str, typer.Option("--seeds", help="Comma-separated seeds (>= 3 advised).")
+    ] = "0,1,2",
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path(
+        "runs/compare"
+    ),
+    area_budget: Annotated[float, typer.Option("--area-budget", help="Area budget (mm²).")] = 27.0,
+    data: Annotated[Path | None, typer.Option("--data", help="Logged dataset (Parquet).")] = None,
+    zero_shot: Annotated[bool, typer.Option("--zero-shot", help="Zero-shot task.")] = False,
+    train_apps: Annotated[
+        str | None, typer.Option("--train-apps", help="Training applications (zero-shot).")
+    ] = None,
+    steps: Annotated[int | None, typer.Option("--steps", help="Training steps.")] = None,
+    budgets: Annotated[
+        str, typer.Option("--budgets", help="Baseline simulator-call budgets to report.")
+    ] = "128,512,2048,8192",
+    bo_budget: Annotated[int, typer.Option("--bo-budget", help="Largest BO budget.")] = 1000,
+    methods: Annotated[
+        str | None, typer.Option("--methods", help="Subset of methods (comma-separated).")
+    ] = None,
+    dataset_designs: Annotated[
+        int, typer.Option("--dataset-designs", help="Designs per application when generating.")
+    ] = 100_000,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out.")] = False,
+) -> None:
+    """Run the comparison protocol (DESIGN.md section 7): D(best), EdgeTPU-like, PRIME, naive MBO
+    and simulator-driven baselines over several seeds; writes results.csv/.json/.md and plots."""
+    with cli_errors():
+        from prime_rs.experiments import CompareSettings, run_compare
+
+        kw: dict[str, Any] = {
+            "apps": apps,
+            "seeds": seeds,
+            "area_budget": area_budget,
+            "data": str(data) if data else None,
+            "zero_shot": zero_shot,
+            "train_apps": train_apps,
+            "steps": steps,
+            "budgets": budgets,
+            "bo_budget": bo_budget,
+            "dataset_designs": dataset_designs,
+        }
+        if methods:
+            kw["methods"] = methods
+        settings = CompareSettings(**kw)
+        console = stderr_console()
+        run_compare(
+            settings,
+            out,
+            overwrite=overwrite,
+            progress=lambda m: console.print(f"[dim]•[/dim] {m}"),
+        )
+        print((out / "results.md").read_text(encoding="utf-8"))
+
+
 def register(app: typer.Typer) -> None:
     app.command("optimize")(optimize)
+    app.command("compare")(compare)
     app.command("report")(report)

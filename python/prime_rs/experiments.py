@@ -1,0 +1,413 @@
+"""The evaluation protocol of DESIGN.md section 7 (`prime-rs compare`).
+
+For one task (applications, area budget, logged dataset) and several seeds it runs:
+
+* D(best), the best logged design, and the EdgeTPU-like reference design;
+* PRIME (the conservative surrogate) and naive MBO (the same surrogate trained with
+  alpha = beta = 0), each verifying K candidates with the simulator (K simulator calls);
+* simulator-driven baselines: random search, regularised evolution and Bayesian optimisation
+  (Optuna TPE). Each runs once per seed at its largest budget; because none of them depends on
+  its budget, the result at a smaller budget N is exactly the first N calls of that run, so every
+  budget in ``budgets`` is read off one run. ``<method>@match`` rows give the calls each needed
+  to reach PRIME's best verified latency of the same seed (empty when it never did).
+
+Per method and seed it reports the best and the median latency of the K best verified designs
+(for the baselines: of the K best designs among the calls made), the best design's area, the
+simulator calls and the wall time. Outputs: results.csv, results.json, results.md (medians over
+seeds with min-max spread, ratios against the EdgeTPU-like design and against the best
+simulator-driven method at PRIME's number of calls) and plots/.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from prime_rs import baselines, runs
+from prime_rs.errors import InvalidArgumentError
+from prime_rs.objective import Task
+from prime_rs.pipeline import (
+    OptimizeSettings,
+    best_index,
+    cached_dataset,
+    dataset_best,
+    run_optimize,
+)
+from prime_rs.simulator import EDGETPU_REFERENCE
+
+COLUMNS = [
+    "method",
+    "seed",
+    "task",
+    "best_latency_ms",
+    "median_latency_ms",
+    "area_mm2",
+    "simulator_calls",
+    "wall_time_s",
+]
+
+BASELINES: dict[str, Callable[..., baselines.BaselineResult]] = {
+    "random_search": baselines.random_search,
+    "regularized_evolution": baselines.regularized_evolution,
+    "bayesian_optimization": baselines.bayesian_optimization,
+}
+
+
+@dataclass
+class CompareSettings:
+    apps: list[str] = field(default_factory=lambda: ["mobilenet_v2"])
+    area_budget: float = 27.0
+    data: str | None = None
+    dataset_designs: int = 100_000
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    zero_shot: bool = False
+    train_apps: list[str] | None = None
+    steps: int | None = None
+    candidates: int = 128
+    population: int = 512
+    generations: int = 80
+    #: Simulator-call budgets at which the baselines are reported.
+    budgets: list[int] = field(default_factory=lambda: [128, 512, 2048, 8192])
+    #: Optuna's TPE costs grow with the number of trials; it runs to this budget at most.
+    bo_budget: int = 1000
+    methods: list[str] = field(default_factory=lambda: ["prime", "naive", *BASELINES])
+
+    def __post_init__(self) -> None:
+        for name in ("apps", "train_apps", "methods"):
+            v = getattr(self, name)
+            if isinstance(v, str):
+                setattr(self, name, [a.strip() for a in v.split(",") if a.strip()])
+        if isinstance(self.seeds, str):
+            self.seeds = [int(s) for s in self.seeds.split(",") if s.strip()]
+        if isinstance(self.budgets, str):
+            self.budgets = [int(b) for b in self.budgets.split(",") if b.strip()]
+        if not self.seeds:
+            raise InvalidArgumentError("no seeds given")
+        if not self.budgets or min(self.budgets) < 1:
+            raise InvalidArgumentError(f"budgets must be positive integers, got {self.budgets}")
+        unknown = set(self.methods) - {"prime", "naive", *BASELINES}
+        if unknown:
+            raise InvalidArgumentError(
+                f"unknown methods {sorted(unknown)}; known: prime, naive, {', '.join(BASELINES)}"
+            )
+        self.optimize_settings(self.seeds[0])  # validates the shared settings now
+
+    @property
+    def task_name(self) -> str:
+        name = "+".join(Path(a).stem if Path(a).suffix else a for a in self.apps)
+        if self.zero_shot:
+            name += " (zero-shot from " + "+".join(self.train_apps or []) + ")"
+        return name
+
+    def optimize_settings(self, seed: int, **kw: Any) -> OptimizeSettings:
+        return OptimizeSettings(
+            apps=list(self.apps),
+            area_budget=self.area_budget,
+            data=self.data,
+            dataset_designs=self.dataset_designs,
+            seed=seed,
+            steps=self.steps,
+            zero_shot=self.zero_shot,
+            train_apps=self.train_apps,
+            candidates=self.candidates,
+            population=self.population,
+            generations=self.generations,
+            **kw,
+        )
+
+
+def _row(
+    method: str,
+    seed: int,
+    task: str,
+    best: float | None,
+    median: float | None,
+    area: float | None,
+    calls: int | None,
+    wall: float | None,
+) -> dict[str, Any]:
+    return dict(zip(COLUMNS, [method, seed, task, best, median, area, calls, wall], strict=True))
+
+
+def _at_budget(
+    res: baselines.BaselineResult, n: int, k: int
+) -> tuple[float | None, float | None, float | None]:
+    """Best latency, median of the top-k and the best's area among the first n calls."""
+    obj = res.evaluated["objective"][:n]
+    valid = np.flatnonzero(np.isfinite(obj))
+    if not len(valid):
+        return None, None, None
+    order = valid[np.argsort(-obj[valid], kind="stable")]
+    top = np.exp(-obj[order[:k]])
+    return float(top[0]), float(np.median(top)), float(res.evaluated["area_mm2"][order[0]])
+
+
+def run_compare(
+    settings: CompareSettings,
+    out: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> list[dict[str, Any]]:
+    say = progress or (lambda _msg: None)
+    out_dir = runs.prepare_run_dir(out, overwrite=overwrite)
+    runs.write_toml(out_dir / "config.toml", dataclasses.asdict(settings))
+    task = Task(settings.apps, settings.area_budget)
+    name = settings.task_name
+    # The logged data is the same for every seed: the seeds vary training and search.
+    first = settings.optimize_settings(0)
+    data_path = Path(settings.data) if settings.data else cached_dataset(first, say)
+    from prime_rs import data
+
+    ds = data.load(data_path)
+    d_best, d_calls = dataset_best(ds, task, settings.candidates)
+    ref = task.evaluate(EDGETPU_REFERENCE)
+    rows: list[dict[str, Any]] = []
+    curves: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+    prime_best: dict[int, float] = {}
+    for seed in settings.seeds:
+        i = best_index(d_best)
+        rows.append(
+            _row(
+                "D(best)",
+                seed,
+                name,
+                float(d_best.mean_latency_ms[i]) if i is not None else None,
+                None,
+                float(d_best.area_mm2[i]) if i is not None else None,
+                d_calls,
+                0.0,
+            )
+        )
+        rows.append(
+            _row(
+                "edgetpu_reference",
+                seed,
+                name,
+                float(np.exp(np.mean(np.log(ref.latency_ms[0])))),
+                None,
+                float(ref.area_mm2[0]),
+                0,
+                0.0,
+            )
+        )
+        for method, naive in (("prime", False), ("naive", True)):
+            if method not in settings.methods:
+                continue
+            say(f"{name}: seed {seed}: {method}")
+            t0 = time.perf_counter()
+            outcome = run_optimize(
+                dataclasses.replace(
+                    settings.optimize_settings(seed), data=str(data_path), naive=naive
+                ),
+                out_dir / "runs" / f"{method}-seed{seed}",
+                overwrite=True,
+                raise_if_none_feasible=False,
+            )
+            b = outcome.best
+            lat = (b.get("latency_ms") or {}).get("mean")
+            if method == "prime" and lat is not None:
+                prime_best[seed] = lat
+            rows.append(
+                _row(
+                    method,
+                    seed,
+                    name,
+                    lat,
+                    b.get("median_latency_ms"),
+                    b.get("area_mm2"),
+                    b["simulator_calls"],
+                    round(time.perf_counter() - t0, 2),
+                )
+            )
+        for method, fn in BASELINES.items():
+            if method not in settings.methods:
+                continue
+            budget = (
+                settings.bo_budget if method == "bayesian_optimization" else max(settings.budgets)
+            )
+            say(f"{name}: seed {seed}: {method} ({budget} simulator calls)")
+            res = fn(task, budget, seed)
+            curves.setdefault(method, []).append((res.curve.calls, res.curve.latency_ms))
+            for n in sorted({min(b, res.simulator_calls) for b in settings.budgets}):
+                best, median, area = _at_budget(res, n, settings.candidates)
+                frac = n / max(res.simulator_calls, 1)
+                rows.append(
+                    _row(
+                        method, seed, name, best, median, area, n, round(res.wall_time_s * frac, 2)
+                    )
+                )
+            target = prime_best.get(seed)
+            if target is not None:
+                need = baselines.calls_to_match(res, target)
+                best, median, area = (
+                    _at_budget(res, need, settings.candidates) if need else (None, None, None)
+                )
+                rows.append(_row(f"{method}@match", seed, name, best, median, area, need, None))
+    write_results(out_dir, rows, settings, curves)
+    return rows
+
+
+def write_results(
+    out_dir: Path,
+    rows: list[dict[str, Any]],
+    settings: CompareSettings,
+    curves: dict[str, list[tuple[np.ndarray, np.ndarray]]],
+) -> None:
+    from prime_rs.fileio import atomic_path
+
+    with atomic_path(out_dir / "results.csv") as tmp, open(tmp, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS)
+        writer.writeheader()
+        for r in rows:
+            writer.writerow({k: ("" if v is None else v) for k, v in r.items()})
+    runs.write_json(out_dir / "results.json", rows)
+    runs.write_text(out_dir / "results.md", summary_markdown(rows, settings))
+    _plots(out_dir, rows, settings, curves)
+
+
+def _median_spread(values: list[float]) -> str:
+    vals = [v for v in values if v is not None and np.isfinite(v)]
+    if not vals:
+        return "—"
+    med = float(np.median(vals))
+    if len(vals) == 1 or min(vals) == max(vals):
+        return f"{med:.3f}"
+    return f"{med:.3f} ({min(vals):.3f}..{max(vals):.3f})"
+
+
+def summary_markdown(rows: list[dict[str, Any]], settings: CompareSettings) -> str:
+    """Medians over seeds (min..max) per method and budget."""
+    groups: dict[tuple[str, Any], list[dict[str, Any]]] = {}
+    for r in rows:
+        calls = r["simulator_calls"] if not str(r["method"]).endswith("@match") else "match"
+        groups.setdefault((r["method"], calls), []).append(r)
+
+    def med(method: str, key: str, calls: Any = None) -> float | None:
+        rs = [
+            r
+            for (m, c), g in groups.items()
+            if m == method and (calls is None or c == calls)
+            for r in g
+        ]
+        vals = [r[key] for r in rs if r[key] is not None]
+        return float(np.median(vals)) if vals else None
+
+    ref = med("edgetpu_reference", "best_latency_ms")
+    k = settings.candidates
+    sim_at_k = [med(m, "best_latency_ms", k) for m in BASELINES]
+    best_sim_k = min((v for v in sim_at_k if v is not None), default=None)
+    task = rows[0]["task"] if rows else ""
+    lines = [
+        f"### {task} (area ≤ {settings.area_budget:g} mm², seeds {','.join(map(str, settings.seeds))})",
+        "",
+        "| method | simulator calls | best latency (ms) | median of top-K (ms) | area (mm²) | vs EdgeTPU-like | vs best simulator-driven @K |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for (method, calls), g in groups.items():
+        best = [r["best_latency_ms"] for r in g]
+        median = [r["median_latency_ms"] for r in g]
+        area = [r["area_mm2"] for r in g]
+        b = med(method, "best_latency_ms", calls)
+        vs_ref = f"{ref / b:.2f}x" if (ref and b) else "—"
+        vs_sim = f"{best_sim_k / b:.2f}x" if (best_sim_k and b) else "—"
+        if calls == "match":
+            ns = [r["simulator_calls"] for r in g]
+            reached = [n for n in ns if n is not None]
+            calls_txt = (
+                f"{int(np.median(reached))} ({min(reached)}..{max(reached)})"
+                + (f", {len(ns) - len(reached)} never" if len(reached) < len(ns) else "")
+                if reached
+                else "not reached"
+            )
+        else:
+            calls_txt = str(calls)
+        lines.append(
+            f"| {method} | {calls_txt} | {_median_spread(best)} | {_median_spread(median)} | "
+            f"{_median_spread(area)} | {vs_ref} | {vs_sim} |"
+        )
+    lines += ["", f"K = {k} verified candidates; medians over seeds with (min..max)."]
+    return "\n".join(lines) + "\n"
+
+
+def _plots(
+    out_dir: Path,
+    rows: list[dict[str, Any]],
+    settings: CompareSettings,
+    curves: dict[str, list[tuple[np.ndarray, np.ndarray]]],
+) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plots = out_dir / "plots"
+    plots.mkdir(exist_ok=True)
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for method, runs_ in curves.items():
+        for j, (calls, lat) in enumerate(runs_):
+            ok = np.isfinite(lat)
+            ax.step(
+                calls[ok],
+                lat[ok],
+                where="post",
+                alpha=0.7,
+                color=f"C{list(curves).index(method)}",
+                label=method if j == 0 else None,
+            )
+    for method, marker in (("prime", "*"), ("naive", "x")):
+        pts = [
+            (r["simulator_calls"], r["best_latency_ms"])
+            for r in rows
+            if r["method"] == method and r["best_latency_ms"] is not None
+        ]
+        if pts:
+            ax.scatter(*zip(*pts, strict=True), marker=marker, s=80, zorder=5, label=method)
+    for method, style in (("D(best)", ":"), ("edgetpu_reference", "--")):
+        vals = [
+            r["best_latency_ms"] for r in rows if r["method"] == method and r["best_latency_ms"]
+        ]
+        if vals:
+            ax.axhline(float(np.median(vals)), ls=style, color="grey", label=method)
+    ax.set_xscale("log")
+    ax.set_xlabel("simulator calls")
+    ax.set_ylabel("best latency so far (ms)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(plots / "best_so_far.png", dpi=120)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    seen = set()
+    for r in rows:
+        if r["best_latency_ms"] is None or r["area_mm2"] is None or "@" in r["method"]:
+            continue
+        label = r["method"] if r["method"] not in seen else None
+        seen.add(r["method"])
+        ax.scatter(
+            r["area_mm2"],
+            r["best_latency_ms"],
+            s=18,
+            color=f"C{sorted({x['method'] for x in rows}).index(r['method']) % 10}",
+            label=label,
+        )
+    ax.axvline(settings.area_budget, ls="--", color="grey", lw=1)
+    ax.set_xlabel("area (mm²)")
+    ax.set_ylabel("latency of the chosen design (ms)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(plots / "chosen_designs.png", dpi=120)
+    plt.close(fig)
+
+
+def load_results(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    return json.loads((Path(path) / "results.json").read_text(encoding="utf-8"))
