@@ -174,15 +174,17 @@ def run_compare(
     rows: list[dict[str, Any]] = []
     curves: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     prime_best: dict[int, float] = {}
+    i = best_index(d_best)
+    d_valid = np.sort(d_best.mean_latency_ms[d_best.valid])[: settings.candidates]
+    d_median = float(np.median(d_valid)) if len(d_valid) else None
     for seed in settings.seeds:
-        i = best_index(d_best)
         rows.append(
             _row(
                 "D(best)",
                 seed,
                 name,
                 float(d_best.mean_latency_ms[i]) if i is not None else None,
-                None,
+                d_median,
                 float(d_best.area_mm2[i]) if i is not None else None,
                 d_calls,
                 0.0,
