@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import importlib.util
 import math
-import operator
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -38,10 +37,12 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from prime_rs.checks import count, probability
+from prime_rs.checks import seed as check_seed
 from prime_rs.errors import InvalidArgumentError, MissingDependencyError
 from prime_rs.objective import Evaluation, Task
 from prime_rs.search import next_generation
-from prime_rs.space import SPACE, DesignsLike, _seed
+from prime_rs.space import SPACE, DesignsLike
 
 __all__ = [
     "BaselineResult",
@@ -116,7 +117,7 @@ class BaselineResult:
     def top_k(self, k: int) -> dict[str, np.ndarray]:
         """The ``k`` best distinct valid designs (fewer if fewer were found), best first (ties
         in call order), with the columns of ``evaluated``."""
-        k = _positive_int(k, "k")
+        k = count(k, "k", 1)
         obj = self.evaluated["objective"]
         valid = np.flatnonzero(np.isfinite(obj))
         order = valid[np.argsort(-obj[valid], kind="stable")][:k]
@@ -178,30 +179,6 @@ def _stream(seed: int, purpose: str, index: int) -> int:
     """A 64-bit seed for draw ``index`` of ``purpose``: independent streams per seed."""
     ss = np.random.SeedSequence([seed, _STREAMS[purpose], index])
     return int(ss.generate_state(1, dtype=np.uint64)[0])
-
-
-def _positive_int(value: Any, what: str) -> int:
-    if isinstance(value, bool):
-        raise InvalidArgumentError(f"{what} must be a positive integer, got {value!r}")
-    try:
-        v = operator.index(value)
-    except TypeError:
-        raise InvalidArgumentError(f"{what} must be a positive integer, got {value!r}") from None
-    if v < 1:
-        raise InvalidArgumentError(f"{what} must be a positive integer, got {v}")
-    return v
-
-
-def _probability(value: Any, what: str) -> float:
-    if isinstance(value, bool):
-        raise InvalidArgumentError(f"{what} must be a probability, got {value!r}")
-    try:
-        p = float(value)
-    except (TypeError, ValueError):
-        raise InvalidArgumentError(f"{what} must be a probability, got {value!r}") from None
-    if not 0.0 <= p <= 1.0:
-        raise InvalidArgumentError(f"{what} must be in [0, 1], got {value!r}")
-    return p
 
 
 def _check_task(task: Any) -> Task:
@@ -375,7 +352,7 @@ class _Ledger:
 
 
 def _start(task: Any, budget: Any, seed: Any, threads: int | None) -> tuple[Task, int, int, float]:
-    return _check_task(task), _positive_int(budget, "budget"), _seed(seed), time.perf_counter()
+    return _check_task(task), count(budget, "budget", 1), check_seed(seed), time.perf_counter()
 
 
 # --- random search -------------------------------------------------------------------------
@@ -399,8 +376,8 @@ def random_search(
     draws (default ``max(10**6, 100 * budget)``) if the area budget rejects nearly everything.
     """
     task, budget, seed, t0 = _start(task, budget, seed, threads)
-    batch_size = _positive_int(batch_size, "batch_size")
-    limit = max(10**6, 100 * budget) if max_draws is None else _positive_int(max_draws, "max_draws")
+    batch_size = count(batch_size, "batch_size", 1)
+    limit = max(10**6, 100 * budget) if max_draws is None else count(max_draws, "max_draws", 1)
     drawn = 0
     with _progress_sink(progress, "random", budget) as report:
         ledger = _Ledger(task, budget, threads, report, "random")
@@ -458,13 +435,13 @@ def regularized_evolution(
     consecutive generations that spend no call (every child already seen).
     """
     task, budget, seed, t0 = _start(task, budget, seed, threads)
-    population = _positive_int(population, "population")
-    tournament = _positive_int(tournament, "tournament")
-    children = _positive_int(children, "children")
-    max_stall = _positive_int(max_stall, "max_stall")
-    crossover_prob = _probability(crossover_prob, "crossover_prob")
-    mutation_rate = _probability(mutation_rate, "mutation_rate")
-    step_prob = _probability(step_prob, "step_prob")
+    population = count(population, "population", 1)
+    tournament = count(tournament, "tournament", 1)
+    children = count(children, "children", 1)
+    max_stall = count(max_stall, "max_stall", 1)
+    crossover_prob = probability(crossover_prob, "crossover_prob")
+    mutation_rate = probability(mutation_rate, "mutation_rate")
+    step_prob = probability(step_prob, "step_prob")
     draw_limit = max(10**6, 100 * budget)
     with _progress_sink(progress, "evolution", budget) as report:
         ledger = _Ledger(task, budget, threads, report, "evolution")
@@ -558,8 +535,8 @@ def bayesian_optimization(
     task, budget, seed, t0 = _start(task, budget, seed, threads)
     if sampler not in ("tpe", "gp"):
         raise InvalidArgumentError(f"sampler must be 'tpe' or 'gp', got {sampler!r}")
-    n_startup_trials = _positive_int(n_startup_trials, "n_startup_trials")
-    limit = 10 * budget + 100 if max_trials is None else _positive_int(max_trials, "max_trials")
+    n_startup_trials = count(n_startup_trials, "n_startup_trials", 1)
+    limit = 10 * budget + 100 if max_trials is None else count(max_trials, "max_trials", 1)
 
     import optuna
 

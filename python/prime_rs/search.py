@@ -11,8 +11,10 @@ import numpy as np
 import numpy.typing as npt
 
 from prime_rs import _native
+from prime_rs.checks import count, real
+from prime_rs.checks import seed as check_seed
 from prime_rs.errors import InvalidArgumentError
-from prime_rs.space import SPACE, DesignsLike, _count, _real, _seed
+from prime_rs.space import SPACE, DesignsLike
 
 __all__ = ["next_generation"]
 
@@ -49,10 +51,10 @@ def next_generation(
     return _native.search_next_generation(
         pop,
         np.ascontiguousarray(fit),
-        _count(n_children, "n_children"),
-        _seed(seed),
-        _count(tournament_size, "tournament_size"),
-        _real(crossover_prob, "crossover_prob"),
-        _real(mutation_rate, "mutation_rate"),
-        _real(step_prob, "step_prob"),
+        count(n_children, "n_children"),
+        check_seed(seed),
+        count(tournament_size, "tournament_size"),
+        real(crossover_prob, "crossover_prob"),
+        real(mutation_rate, "mutation_rate"),
+        real(step_prob, "step_prob"),
     )

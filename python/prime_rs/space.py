@@ -18,7 +18,6 @@ callers (one call per generation) must pass a different seed each time, e.g. ``s
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -26,14 +25,14 @@ import numpy as np
 import numpy.typing as npt
 
 from prime_rs import _native
+from prime_rs.checks import count, real
+from prime_rs.checks import seed as check_seed
 from prime_rs.errors import InvalidArgumentError, InvalidDesignError
 
 __all__ = ["SPACE", "DesignSpace", "Param"]
 
 #: Anything :meth:`DesignSpace.validate` accepts: one design ``(10,)`` or a batch ``(n, 10)``.
 DesignsLike = npt.ArrayLike
-
-_U64_MAX = 2**64 - 1
 
 
 class Param(NamedTuple):
@@ -43,38 +42,6 @@ class Param(NamedTuple):
     key: str
     unit: str
     values: tuple[int, ...]
-
-
-def _seed(seed: Any) -> int:
-    """A seed as a Python int in the native range (0 .. 2**64 - 1)."""
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise InvalidArgumentError(f"seed must be an integer, got {seed!r}")
-    s = int(seed)
-    if not 0 <= s <= _U64_MAX:
-        raise InvalidArgumentError(f"seed must be in 0..2**64-1, got {s}")
-    return s
-
-
-def _count(n: Any, what: str) -> int:
-    if isinstance(n, bool):
-        raise InvalidArgumentError(f"{what} must be a non-negative integer, got {n!r}")
-    try:
-        v = operator.index(n)
-    except TypeError:
-        raise InvalidArgumentError(f"{what} must be a non-negative integer, got {n!r}") from None
-    if v < 0:
-        raise InvalidArgumentError(f"{what} must be a non-negative integer, got {v}")
-    return v
-
-
-def _real(x: Any, what: str) -> float:
-    """A real number argument; its range is checked by the native kernel."""
-    if isinstance(x, bool):
-        raise InvalidArgumentError(f"{what} must be a number, got {x!r}")
-    try:
-        return float(x)
-    except (TypeError, ValueError):
-        raise InvalidArgumentError(f"{what} must be a number, got {x!r}") from None
 
 
 def _asarray(x: Any, what: str, error: type[Exception]) -> np.ndarray:
@@ -327,7 +294,7 @@ class DesignSpace:
 
     def sample(self, n: int, seed: int = 0) -> npt.NDArray[np.uint8]:
         """``n`` designs drawn uniformly with replacement; deterministic for a seed."""
-        return _native.space_sample(_count(n, "n"), _seed(seed))
+        return _native.space_sample(count(n, "n"), check_seed(seed))
 
     def mutate(
         self,
@@ -340,12 +307,15 @@ class DesignSpace:
         does when ``rate > 0``); a mutated gene steps to a neighbouring value with probability
         ``step_prob`` (reflected at the ends), otherwise it is redrawn as a different value."""
         return _native.space_mutate(
-            self.validate(designs), _seed(seed), _real(rate, "rate"), _real(step_prob, "step_prob")
+            self.validate(designs),
+            check_seed(seed),
+            real(rate, "rate"),
+            real(step_prob, "step_prob"),
         )
 
     def crossover(self, a: DesignsLike, b: DesignsLike, seed: int = 0) -> npt.NDArray[np.uint8]:
         """Row-wise uniform crossover: each gene from ``a`` or ``b`` with probability 1/2."""
-        return _native.space_crossover(self.validate(a), self.validate(b), _seed(seed))
+        return _native.space_crossover(self.validate(a), self.validate(b), check_seed(seed))
 
     def unique(
         self, designs: DesignsLike, return_index: bool = False

@@ -1,0 +1,62 @@
+"""Argument checks shared by the Python API: numbers of the right kind and range, or a typed
+InvalidArgumentError naming the argument (native kernels take only checked values)."""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+import numpy as np
+
+from prime_rs.errors import InvalidArgumentError
+
+_U64_MAX = 2**64 - 1
+
+
+def seed(value: Any) -> int:
+    """A seed as a Python int in the native range (0 .. 2**64 - 1)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise InvalidArgumentError(f"seed must be an integer, got {value!r}")
+    s = int(value)
+    if not 0 <= s <= _U64_MAX:
+        raise InvalidArgumentError(f"seed must be in 0..2**64-1, got {s}")
+    return s
+
+
+def count(value: Any, what: str, minimum: int = 0) -> int:
+    """An integer >= ``minimum`` (0: "non-negative", 1: "positive")."""
+    kind = {0: "a non-negative integer", 1: "a positive integer"}.get(
+        minimum, f"an integer >= {minimum}"
+    )
+    if isinstance(value, bool):
+        raise InvalidArgumentError(f"{what} must be {kind}, got {value!r}")
+    try:
+        v = operator.index(value)
+    except TypeError:
+        raise InvalidArgumentError(f"{what} must be {kind}, got {value!r}") from None
+    if v < minimum:
+        raise InvalidArgumentError(f"{what} must be {kind}, got {v}")
+    return v
+
+
+def real(value: Any, what: str) -> float:
+    """A real number argument (its range is the caller's or the native kernel's business)."""
+    if isinstance(value, bool):
+        raise InvalidArgumentError(f"{what} must be a number, got {value!r}")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(f"{what} must be a number, got {value!r}") from None
+
+
+def probability(value: Any, what: str) -> float:
+    """A number in [0, 1]."""
+    if isinstance(value, bool):
+        raise InvalidArgumentError(f"{what} must be a probability, got {value!r}")
+    try:
+        p = float(value)
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(f"{what} must be a probability, got {value!r}") from None
+    if not 0.0 <= p <= 1.0:
+        raise InvalidArgumentError(f"{what} must be in [0, 1], got {value!r}")
+    return p
