@@ -127,3 +127,17 @@ def random_prime_rows(n: int, seed: int) -> dict[str, np.ndarray]:
         "area": area,
         "infeasible": infeasible,
     }
+
+
+def assert_same_dataset(a, b) -> None:
+    """Every column of two datasets is identical (designs, labels, energy)."""
+    for attr in (
+        "designs",
+        "application",
+        "latency_ms",
+        "area_mm2",
+        "feasible",
+        "reason",
+        "energy_mj",
+    ):
+        np.testing.assert_array_equal(getattr(a, attr), getattr(b, attr), err_msg=attr)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import typer
-from _data_support import prime_example, random_prime_rows, write_prime_file
+from _data_support import assert_same_dataset, prime_example, random_prime_rows, write_prime_file
 from typer.testing import CliRunner
 
 from prime_rs.cli import data as data_cli
@@ -136,17 +136,7 @@ def test_import_csv(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def
     out = tmp_path / "c.parquet"
     r = cli("data", "import-csv", tmp_path / "g.csv", "--out", out, "--json")
     assert r.exit_code == 0, r.stderr
-    back = load(out)
-    for attr in (
-        "designs",
-        "application",
-        "latency_ms",
-        "area_mm2",
-        "feasible",
-        "reason",
-        "energy_mj",
-    ):
-        np.testing.assert_array_equal(getattr(back, attr), getattr(ds, attr), err_msg=attr)
+    assert_same_dataset(load(out), ds)
     # Renamed column through --map; missing column -> exit 2 and no output.
     text = (tmp_path / "g.csv").read_text().replace('"latency_ms"', '"runtime_ms"', 1)
     (tmp_path / "r.csv").write_text(text)

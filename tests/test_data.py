@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from _data_support import assert_same_dataset
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -36,22 +37,11 @@ def _dataset(n: int = 2000, seed: int = 0, energy: bool = True) -> Dataset:
     )
 
 
-def _same(a: Dataset, b: Dataset) -> None:
-    np.testing.assert_array_equal(a.designs, b.designs)
-    np.testing.assert_array_equal(a.values, b.values)
-    np.testing.assert_array_equal(a.application, b.application)
-    np.testing.assert_array_equal(a.latency_ms, b.latency_ms)
-    np.testing.assert_array_equal(a.area_mm2, b.area_mm2)
-    np.testing.assert_array_equal(a.feasible, b.feasible)
-    np.testing.assert_array_equal(a.reason, b.reason)
-    np.testing.assert_array_equal(a.energy_mj, b.energy_mj)
-
-
 def test_parquet_round_trip_is_identical(tmp_path: Path) -> None:
     ds = _dataset()
     ds.save(tmp_path / "d.parquet")
     back = load(tmp_path / "d.parquet")
-    _same(ds, back)
+    assert_same_dataset(ds, back)
     assert back.metadata["prime_rs.seed"] == "0"
     assert back.metadata["prime_rs.space_fingerprint"].startswith("sha256:")
     # The file has exactly the interface's columns and types.
@@ -75,7 +65,7 @@ def test_without_energy(tmp_path: Path) -> None:
     assert not ds.has_energy and np.isnan(ds.energy_mj).all()
     ds.save(tmp_path / "d.parquet")
     assert "energy_mj" not in pq.read_schema(tmp_path / "d.parquet").names
-    _same(ds, load(tmp_path / "d.parquet"))
+    assert_same_dataset(ds, load(tmp_path / "d.parquet"))
 
 
 def test_filters_and_splits() -> None:
@@ -102,7 +92,7 @@ def test_filters_and_splits() -> None:
     ids = np.concatenate([SPACE.to_ids(train.designs), SPACE.to_ids(val.designs)])
     assert sorted(ids.tolist()) == sorted(SPACE.to_ids(ds.designs).tolist())
     _, v2 = ds.train_val_split(0.2, seed=3)
-    _same(v2, val)
+    assert_same_dataset(v2, val)
     _, v3 = ds.train_val_split(0.2, seed=4)
     assert not np.array_equal(v3.designs, val.designs)
 

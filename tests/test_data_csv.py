@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 import pytest
+from _data_support import assert_same_dataset
 
 from prime_rs import SPACE
 from prime_rs.data import ColumnMapping, Dataset, from_arrays, import_csv, load
@@ -36,25 +37,12 @@ def _dataset(n: int = 500, seed: int = 0) -> Dataset:
     )
 
 
-def _same(a: Dataset, b: Dataset) -> None:
-    for attr in (
-        "designs",
-        "application",
-        "latency_ms",
-        "area_mm2",
-        "feasible",
-        "reason",
-        "energy_mj",
-    ):
-        np.testing.assert_array_equal(getattr(a, attr), getattr(b, attr), err_msg=attr)
-
-
 def test_csv_round_trip_reproduces_the_dataset(tmp_path: Path) -> None:
     ds = _dataset()
     ds.to_csv(tmp_path / "d.csv")
     back = import_csv(tmp_path / "d.csv", tmp_path / "d.parquet")
-    _same(ds, back)
-    _same(ds, load(tmp_path / "d.parquet"))
+    assert_same_dataset(ds, back)
+    assert_same_dataset(ds, load(tmp_path / "d.parquet"))
     assert back.metadata["prime_rs.source"] == "csv"
 
 

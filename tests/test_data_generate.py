@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+from _data_support import assert_same_dataset
 
 import prime_rs
 from prime_rs import SPACE
@@ -27,19 +28,6 @@ def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(gen, "BLOCK", 1000)
 
 
-def _same(a: Dataset, b: Dataset) -> None:
-    for attr in (
-        "designs",
-        "application",
-        "latency_ms",
-        "area_mm2",
-        "feasible",
-        "reason",
-        "energy_mj",
-    ):
-        np.testing.assert_array_equal(getattr(a, attr), getattr(b, attr), err_msg=attr)
-
-
 def _consistent_with_simulator(ds: Dataset) -> None:
     for app in ds.applications:
         part = ds.filter(apps=app)
@@ -55,7 +43,7 @@ def _consistent_with_simulator(ds: Dataset) -> None:
 def test_reproducible_and_consistent(mode: str) -> None:
     a = generate("mobilenet_v2,unet", 2500, seed=7, mode=mode)
     b = generate(["mobilenet_v2", "unet"], 2500, seed=7, mode=mode)
-    _same(a, b)
+    assert_same_dataset(a, b)
     assert len(a) == 5000 and a.applications == ["mobilenet_v2", "unet"]
     assert a.metadata["prime_rs.mode"] == mode and a.metadata["prime_rs.seed"] == "7"
     _consistent_with_simulator(a)
@@ -67,9 +55,9 @@ def test_reproducible_and_consistent(mode: str) -> None:
 def test_independent_of_chunks_threads_and_other_apps(mode: str) -> None:
     base = generate("mobilenet_v2,unet", 2500, seed=3, mode=mode, chunk_size=1000, threads=1)
     big = generate("mobilenet_v2,unet", 2500, seed=3, mode=mode, chunk_size=10**6, threads=2)
-    _same(base, big)
+    assert_same_dataset(base, big)
     alone = generate("unet", 2500, seed=3, mode=mode)
-    _same(base.filter(apps="unet"), alone)
+    assert_same_dataset(base.filter(apps="unet"), alone)
 
 
 def test_random_mode_covers_the_space() -> None:
@@ -109,11 +97,13 @@ def test_streamed_file_equals_in_memory(tmp_path: Path) -> None:
     assert rep.rows == 5000 and sum(seen) == 5000
     assert pq.ParquetFile(out).num_row_groups == 6  # 3 chunks per application: streamed
     on_disk = load(out)
-    _same(on_disk, generate("mobilenet_v2,unet", 2500, seed=4))
+    assert_same_dataset(on_disk, generate("mobilenet_v2,unet", 2500, seed=4))
     assert on_disk.metadata["prime_rs.source"] == "generate"
     assert on_disk.metadata["prime_rs.designs_per_application"] == "2500"
     assert rep.feasible == int(on_disk.feasible.sum())
-    _same(generate("mobilenet_v2,unet", 2500, seed=4, out=tmp_path / "h.parquet"), on_disk)
+    assert_same_dataset(
+        generate("mobilenet_v2,unet", 2500, seed=4, out=tmp_path / "h.parquet"), on_disk
+    )
 
 
 def test_crash_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
