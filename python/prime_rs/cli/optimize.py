@@ -28,9 +28,10 @@ def optimize(
     seed: Annotated[
         int | None, typer.Option("--seed", help="Seed for everything (default 0).")
     ] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Run directory.")] = Path(
-        "runs/optimize"
-    ),
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Run directory [default: runs/optimize-<date-time>]."),
+    ] = None,
     config: Annotated[
         Path | None, typer.Option("--config", help="TOML file of settings; flags override it.")
     ] = None,
@@ -89,6 +90,10 @@ def optimize(
         else:
             settings = OptimizeSettings(**{k: v for k, v in flags.items() if v is not None})
         console = stderr_console()
+        if out is None:
+            import time
+
+            out = Path("runs") / f"optimize-{time.strftime('%Y%m%d-%H%M%S')}"
         outcome = run_optimize(
             settings,
             out,
