@@ -52,10 +52,10 @@ def train(
         bool, typer.Option(help="Non-conservative baseline: alpha = beta = 0 (plain regression).")
     ] = False,
     alpha: Annotated[
-        float | None, typer.Option(help="Weight of the negatives' mean score [default: 0.1].")
+        float | None, typer.Option(help="Weight of the negatives' mean score [default: 0.01].")
     ] = None,
     beta: Annotated[
-        float | None, typer.Option(help="Weight of the infeasible rows' mean score [default: 0.1].")
+        float | None, typer.Option(help="Weight of the infeasible rows' mean score [default: 0.01].")
     ] = None,
     alpha_dual: Annotated[
         bool, typer.Option("--alpha-dual", help="COMs-style dual update of alpha towards --tau.")

@@ -36,8 +36,8 @@ class TrainConfig:
     warmup_steps: int = 100
     min_lr_ratio: float = 0.01
     grad_clip: float = 1.0
-    alpha: float = 0.1
-    beta: float = 0.1
+    alpha: float = 0.01
+    beta: float = 0.01
     alpha_dual: bool = False
     tau: float = 0.5
     alpha_lr: float = 0.01
