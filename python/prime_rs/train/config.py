@@ -36,6 +36,10 @@ class TrainConfig:
     warmup_steps: int = 100
     min_lr_ratio: float = 0.01
     grad_clip: float = 1.0
+    # The conservative weights. Measured on 100k random MobileNetV2 designs (300 steps, seeds
+    # 0-2): at 0.1 the push-down flattens the top of the in-budget region and the optimiser's
+    # best verified design was worse than the best logged one; at 0.01 it beat it on every seed
+    # with 76-95% of the proposals feasible; at 0 (naive) almost none were feasible.
     alpha: float = 0.01
     beta: float = 0.01
     alpha_dual: bool = False
