@@ -87,8 +87,8 @@ def _distinct_best(
 ) -> tuple[np.ndarray, np.ndarray]:
     order = np.argsort(-scores, kind="stable")
     designs, scores = designs[order], scores[order]
-    _, first = np.unique(SPACE.to_ids(designs), return_index=True)
-    keep = np.sort(first)[:k]
+    _, first = SPACE.unique(designs, return_index=True)
+    keep = first[:k]
     return designs[keep], scores[keep]
 
 
@@ -113,7 +113,7 @@ def surrogate_search(
         start = start[prime_rs.area(start) <= budget]
     need = max(cfg.population - len(start), 0)
     pop = np.concatenate([start, sample_within_area(need, budget, seed)]) if need else start
-    pop, _ = _distinct_best(pop, np.zeros(len(pop)), len(pop))
+    pop = SPACE.unique(pop)
     fit = np.asarray(score_fn(pop), dtype=np.float64)
     evaluations = len(pop)
     best = [float(fit.max())]

@@ -196,8 +196,7 @@ def dataset_best(ds: Any, task: Task, k: int = 128) -> tuple[Evaluation, int]:
         if len(sub):
             tops.append(sub.designs[np.argsort(sub.latency_ms, kind="stable")[:k]])
     cand = np.concatenate(tops) if tops else np.zeros((0, 10), np.uint8)
-    _, first = np.unique(SPACE.to_ids(cand), return_index=True)
-    cand = cand[np.sort(first)]
+    cand = SPACE.unique(cand)
     own_log = task.n_applications == 1 and sources == list(task.applications)
     return task.evaluate(cand), 0 if own_log else len(cand)
 

@@ -55,7 +55,8 @@ def train(
         float | None, typer.Option(help="Weight of the negatives' mean score [default: 0.01].")
     ] = None,
     beta: Annotated[
-        float | None, typer.Option(help="Weight of the infeasible rows' mean score [default: 0.01].")
+        float | None,
+        typer.Option(help="Weight of the infeasible rows' mean score [default: 0.01]."),
     ] = None,
     alpha_dual: Annotated[
         bool, typer.Option("--alpha-dual", help="COMs-style dual update of alpha towards --tau.")
