@@ -284,7 +284,7 @@ class _Ledger:
         return objective, simulated
 
     def _simulate(self, rows: np.ndarray, ids: np.ndarray) -> None:
-        ev = self.task.evaluate(rows, threads=self.threads)
+        ev = self.task.evaluate(rows)
         k = len(ev)
         for i, obj in zip(ids.tolist(), ev.objective.tolist(), strict=True):
             self.seen[int(i)] = obj
