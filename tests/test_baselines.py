@@ -16,9 +16,9 @@ import pytest
 import prime_rs
 from prime_rs import baselines as B
 from prime_rs import objective as O
-from prime_rs.oracles import builtin as builtin_oracle
 from prime_rs.errors import InvalidArgumentError, UnknownWorkloadError
 from prime_rs.objective import Task
+from prime_rs.oracles import builtin as builtin_oracle
 from prime_rs.space import SPACE
 
 MULTI = ("mobilenet_v2", "rnnt_encoder", "resnet50")
@@ -149,7 +149,9 @@ def test_multi_application_design_costs_one_call(multi, monkeypatch) -> None:
     rows = []
     real = builtin_oracle.simulate
     monkeypatch.setattr(
-        builtin_oracle, "simulate", lambda d, w, threads=None: rows.append(len(d)) or real(d, w, threads)
+        builtin_oracle,
+        "simulate",
+        lambda d, w, threads=None: rows.append(len(d)) or real(d, w, threads),
     )
     res = B.random_search(multi, 50, seed=0)
     assert res.simulator_calls == 50 and sum(rows) == 50 * len(MULTI)
