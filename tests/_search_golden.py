@@ -119,7 +119,12 @@ def generation_cases() -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for name, (apps, n, seed, s) in {
         "default": ("mobilenet_v2", 1500, 0, SearchSettings()),
-        "small-pop": (["mobilenet_v2", "resnet50"], 700, 4, SearchSettings(population=48, batch=40)),
+        "small-pop": (
+            ["mobilenet_v2", "resnet50"],
+            700,
+            4,
+            SearchSettings(population=48, batch=40),
+        ),
         "no-budget": ("mobilenet_v2", 500, 1, SearchSettings(area_budget=None, population=32)),
     }.items():
         ds = generate(apps, n, seed, "search", settings=s)

@@ -134,7 +134,9 @@ def run_baseline(
     ``budget`` simulator calls; ``knobs`` are the method's settings."""
     task = _check_task(task)
     budget = count(budget, "budget", 1)
-    proposer = make_proposer(method, seed=seed, area_budget=task.area_budget, **knobs)
+    proposer = make_proposer(
+        method, seed=seed, area_budget=task.area_budget, budget=budget, **knobs
+    )
     return _run(task, proposer, budget, threads, progress)
 
 
@@ -156,8 +158,7 @@ def random_search(
     draws (default ``max(10**6, 100 * budget)``) if the area budget rejects nearly everything.
     """
     task, budget = _check_task(task), count(budget, "budget", 1)
-    limit = max(10**6, 100 * budget) if max_draws is None else count(max_draws, "max_draws", 1)
-    settings = RandomSettings(batch_size=batch_size, max_draws=limit)
+    settings = RandomSettings(batch_size=batch_size, max_draws=max_draws).for_budget(budget)
     proposer = RandomSearch(settings, seed=seed, area_budget=task.area_budget)
     return _run(task, proposer, budget, threads, progress)
 
@@ -198,8 +199,7 @@ def regularized_evolution(
         mutation_rate=mutation_rate,
         step_prob=step_prob,
         max_stall=max_stall,
-        max_init_draws=max(10**6, 100 * budget),
-    )
+    ).for_budget(budget)
     proposer = AgingEvolution(settings, seed=seed, area_budget=task.area_budget)
     return _run(task, proposer, budget, threads, progress)
 
@@ -228,7 +228,8 @@ def bayesian_optimization(
     ``10 * budget + 100``) even if calls are left. Optuna's logging is silenced for the run.
     """
     task, budget = _check_task(task), count(budget, "budget", 1)
-    limit = 10 * budget + 100 if max_trials is None else count(max_trials, "max_trials", 1)
-    settings = BOSettings(sampler=sampler, n_startup_trials=n_startup_trials, max_trials=limit)
+    settings = BOSettings(
+        sampler=sampler, n_startup_trials=n_startup_trials, max_trials=max_trials
+    ).for_budget(budget)
     proposer = BayesianOptimization(settings, seed=seed, area_budget=task.area_budget)
     return _run(task, proposer, budget, threads, progress)

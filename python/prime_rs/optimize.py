@@ -97,9 +97,7 @@ def surrogate_search(
         mutation_rate=cfg.mutation_rate,
         step_prob=cfg.step_prob,
     )
-    proposer = MuPlusLambda(
-        settings, seed=seed, area_budget=budget, init=init, purposes=_PURPOSES
-    )
+    proposer = MuPlusLambda(settings, seed=seed, area_budget=budget, init=init, purposes=_PURPOSES)
     return run_on_surrogate(
         score_fn, proposer, cfg.generations, candidates=cfg.candidates, progress=progress
     )

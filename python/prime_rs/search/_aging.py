@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
 
+from prime_rs.checks import count
 from prime_rs.search._base import Proposer, ProposerSettings, told
 from prime_rs.search._sampling import sample_within_area
 from prime_rs.search.kernels import next_generation
@@ -28,22 +29,29 @@ class AgingSettings(ProposerSettings):
     max_stall: int = 1000
     #: Share of every batch drawn uniformly ("immigrants"): evaluated, never admitted.
     random_fraction: float = 0.0
-    #: Draws allowed to find the initial population within the area budget.
-    max_init_draws: int = 10**6
+    #: Draws allowed to find the initial population within the area budget (None:
+    #: ``max(10**6, 100 * budget)`` under a simulator budget, 10**6 otherwise).
+    max_init_draws: int | None = None
 
-    _counts: ClassVar[tuple[str, ...]] = (
-        "population",
-        "tournament",
-        "children",
-        "max_stall",
-        "max_init_draws",
-    )
+    _counts: ClassVar[tuple[str, ...]] = ("population", "tournament", "children", "max_stall")
     _probabilities: ClassVar[tuple[str, ...]] = (
         "crossover_prob",
         "mutation_rate",
         "step_prob",
         "random_fraction",
     )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.max_init_draws is not None:
+            object.__setattr__(
+                self, "max_init_draws", count(self.max_init_draws, "max_init_draws", 1)
+            )
+
+    def for_budget(self, budget: int) -> AgingSettings:
+        if self.max_init_draws is not None:
+            return self
+        return replace(self, max_init_draws=max(10**6, 100 * budget))
 
 
 class AgingEvolution(Proposer):
@@ -81,7 +89,11 @@ class AgingEvolution(Proposer):
         if not self.started:
             k = s.population if n is None else min(s.population, n)
             return sample_within_area(
-                k, self.area_budget, self.streams, "evolution-init", max_draws=s.max_init_draws
+                k,
+                self.area_budget,
+                self.streams,
+                "evolution-init",
+                max_draws=10**6 if s.max_init_draws is None else s.max_init_draws,
             )
         k = s.children if n is None else min(s.children, n)
         n_rand = round(k * s.random_fraction)

@@ -19,7 +19,7 @@ from prime_rs.space import SPACE, DesignsLike
 @dataclass(frozen=True)
 class AnnealingSettings(ProposerSettings):
     #: Uniform designs within the area budget evaluated first; the walk starts at the best.
-    init: int = 16
+    init: int = 32
     #: Neighbours evaluated per step (one batch); the best of them is the step's candidate.
     neighbours: int = 8
     #: Temperature (in objective units: 0.05 = a 5% slower design) at the first step and at
@@ -27,8 +27,8 @@ class AnnealingSettings(ProposerSettings):
     t_start: float = 0.05
     t_end: float = 0.001
     cooling_steps: int = 100
-    mutation_rate: float = 0.1
-    step_prob: float = 0.8
+    mutation_rate: float = 0.2
+    step_prob: float = 0.5
     #: Stop after this many consecutive steps without a new design.
     max_stall: int = 200
 

@@ -47,6 +47,11 @@ class ProposerSettings:
         for name in self._probabilities:
             object.__setattr__(self, name, probability(getattr(self, name), name))
 
+    def for_budget(self, budget: int) -> ProposerSettings:
+        """These settings with the limits left unset (None) derived from a simulator budget;
+        a proposer whose stopping rules scale with the budget overrides this."""
+        return self
+
     @classmethod
     def knobs(cls) -> tuple[str, ...]:
         return tuple(f.name for f in dataclasses.fields(cls))

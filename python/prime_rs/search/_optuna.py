@@ -8,12 +8,13 @@ import pickle
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
 
+from prime_rs.checks import count
 from prime_rs.errors import InvalidArgumentError, MissingDependencyError
 from prime_rs.search._base import Proposer, ProposerSettings, told
 from prime_rs.search._seeds import stream
@@ -32,15 +33,23 @@ class BOSettings(ProposerSettings):
     #: "tpe": Optuna's multivariate TPE; "gp": its Gaussian-process sampler (needs PyTorch).
     sampler: str = "tpe"
     n_startup_trials: int = 10
-    #: Stop after this many trials (a trial proposing a seen or over-area design costs no call).
-    max_trials: int = 10_100
+    #: Stop after this many trials (a trial proposing a seen or over-area design costs no call;
+    #: None: ``10 * budget + 100`` under a simulator budget, unlimited otherwise).
+    max_trials: int | None = None
 
-    _counts: ClassVar[tuple[str, ...]] = ("n_startup_trials", "max_trials")
+    _counts: ClassVar[tuple[str, ...]] = ("n_startup_trials",)
 
     def __post_init__(self) -> None:
         if self.sampler not in ("tpe", "gp"):
             raise InvalidArgumentError(f"sampler must be 'tpe' or 'gp', got {self.sampler!r}")
         super().__post_init__()
+        if self.max_trials is not None:
+            object.__setattr__(self, "max_trials", count(self.max_trials, "max_trials", 1))
+
+    def for_budget(self, budget: int) -> BOSettings:
+        if self.max_trials is not None:
+            return self
+        return replace(self, max_trials=10 * budget + 100)
 
 
 @contextmanager
@@ -83,7 +92,8 @@ class BayesianOptimization(Proposer):
 
     @property
     def done(self) -> bool:
-        return self.trials >= self.settings.max_trials
+        limit = self.settings.max_trials
+        return limit is not None and self.trials >= limit
 
     def _sampler(self, optuna: Any) -> Any:
         s = self.settings

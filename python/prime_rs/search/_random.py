@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
 
+from prime_rs.checks import count
 from prime_rs.search._base import Proposer, ProposerSettings, told
 from prime_rs.space import DesignsLike
 
@@ -16,10 +17,21 @@ from prime_rs.space import DesignsLike
 class RandomSettings(ProposerSettings):
     #: Designs per batch (over-area ones are dropped for free by the driver).
     batch_size: int = 4096
-    #: Stop after this many draws, so that a budget the area constraint makes unreachable ends.
-    max_draws: int = 10**6
+    #: Stop after this many draws, so that a budget the area constraint makes unreachable ends
+    #: (None: ``max(10**6, 100 * budget)`` under a simulator budget, unlimited otherwise).
+    max_draws: int | None = None
 
-    _counts: ClassVar[tuple[str, ...]] = ("batch_size", "max_draws")
+    _counts: ClassVar[tuple[str, ...]] = ("batch_size",)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.max_draws is not None:
+            object.__setattr__(self, "max_draws", count(self.max_draws, "max_draws", 1))
+
+    def for_budget(self, budget: int) -> RandomSettings:
+        if self.max_draws is not None:
+            return self
+        return replace(self, max_draws=max(10**6, 100 * budget))
 
 
 class RandomSearch(Proposer):
@@ -41,10 +53,13 @@ class RandomSearch(Proposer):
 
     @property
     def done(self) -> bool:
-        return self.drawn >= self.settings.max_draws
+        limit = self.settings.max_draws
+        return limit is not None and self.drawn >= limit
 
     def ask(self, n: int | None = None) -> npt.NDArray[np.uint8]:
-        k = min(self.settings.batch_size, self.settings.max_draws - self.drawn)
+        k = self.settings.batch_size
+        if self.settings.max_draws is not None:
+            k = min(k, self.settings.max_draws - self.drawn)
         if n is not None:
             k = min(k, n)
         designs = self.streams.designs(k, "random", self.batch)

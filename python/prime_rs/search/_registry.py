@@ -56,9 +56,13 @@ def make_proposer(
     *,
     seed: int = 0,
     area_budget: float | None = None,
+    budget: int | None = None,
     **knobs: Any,
 ) -> Proposer:
-    """A proposer by name with its knobs (unknown knobs are an error naming the known ones)."""
+    """A proposer by name with its knobs (unknown knobs are an error naming the known ones);
+    ``budget``, the simulator budget it will run under, fills the limits derived from it."""
     cls, preset = resolve_method(method)
     settings = cls.Settings.from_knobs(cls.name, {**preset, **knobs})
+    if budget is not None:
+        settings = settings.for_budget(budget)
     return cls(settings, seed=seed, area_budget=area_budget)

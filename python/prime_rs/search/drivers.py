@@ -94,9 +94,7 @@ class _Ledger:
     def exhausted(self) -> bool:
         return self.calls >= self.budget
 
-    def score(
-        self, designs: DesignsLike
-    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    def score(self, designs: DesignsLike) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
         """Objective of each design (NaN for new designs the budget left unevaluated) and which
         rows were evaluated by this call (the first occurrence of each design not seen before,
         within the budget)."""
