@@ -304,3 +304,69 @@ def test_text_progress_and_bad_progress(capsys) -> None:
     assert "random: 40/40 calls" in err and len(err.splitlines()) <= 11
     with pytest.raises(InvalidArgumentError, match="progress"):
         S.resolve_progress("yes")  # type: ignore[arg-type]
+
+
+def test_cli_search_progress_bar_follows_runs_and_resets() -> None:
+    import io
+
+    from rich.console import Console
+
+    from prime_rs.cli.common import search_progress
+
+    console = Console(file=io.StringIO(), force_terminal=True, width=100)
+    with search_progress(console=console) as bar:
+        first = B.random_search(G.toy_task(), 30, 0, batch_size=8, progress=bar)
+        second = B.random_search(G.toy_task(), 30, 1, batch_size=8, progress=bar)
+    assert first.simulator_calls == second.simulator_calls == 30
+    assert "random" in console.file.getvalue()  # type: ignore[attr-defined]
+
+
+# --- compare takes each baseline's knobs from its settings ---------------------------------
+
+
+def test_compare_settings_baseline_knobs() -> None:
+    from prime_rs.experiments import CompareSettings
+
+    s = CompareSettings(
+        methods=["random_search", "simulated_annealing", "bayesian_optimization"],
+        baselines={"simulated_annealing": {"budget": 32, "neighbours": 4}},
+    )
+    assert s.baseline_run("simulated_annealing") == (32, {"neighbours": 4})
+    assert s.baseline_run("random_search") == (8192, {})  # the largest reported budget
+    assert s.baseline_run("bayesian_optimization") == (1000, {})  # BO's own cap
+    assert CompareSettings(bo_budget=300).baseline_run("bayesian_optimization") == (300, {})
+    with pytest.raises(InvalidArgumentError, match="known: init"):
+        CompareSettings(baselines={"simulated_annealing": {"temperature": 1}})
+    with pytest.raises(InvalidArgumentError, match="unknown method"):
+        CompareSettings(baselines={"hill_climbing": {}})
+    with pytest.raises(InvalidArgumentError, match="unknown methods"):
+        CompareSettings(methods=["prime", "hill_climbing"])
+    with pytest.raises(InvalidArgumentError, match="budget"):
+        CompareSettings(baselines={"random_search": {"budget": 0}})
+
+
+def test_compare_runs_a_registered_baseline_with_its_knobs(tmp_path) -> None:
+    from prime_rs import data
+    from prime_rs.experiments import CompareSettings, run_compare
+
+    logged = tmp_path / "logged.parquet"
+    data.write_generated(logged, "mobilenet_v2", 2000, seed=0)
+    s = CompareSettings(
+        apps=["mobilenet_v2"],
+        data=str(logged),
+        seeds=[0],
+        candidates=8,
+        budgets=[16, 64],
+        methods=["random_search", "simulated_annealing"],
+        baselines={"simulated_annealing": {"budget": 32, "neighbours": 4}},
+    )
+    events: list[S.Progress] = []
+    rows = run_compare(s, tmp_path / "out", search_progress=events.append)
+    calls = {(r["method"], r["simulator_calls"]) for r in rows}
+    assert {("random_search", 16), ("random_search", 64)} <= calls
+    assert {("simulated_annealing", 16), ("simulated_annealing", 32)} <= calls
+    assert not any(
+        r["method"] == "simulated_annealing" and r["simulator_calls"] == 64 for r in rows
+    )
+    assert {e.method for e in events} == {"random", "simulated_annealing"}
+    assert "simulated_annealing" in (tmp_path / "out" / "results.md").read_text()

@@ -45,7 +45,7 @@ from prime_rs.pipeline import (
     dataset_best,
     run_optimize,
 )
-from prime_rs.search import PROPOSERS, resolve_method
+from prime_rs.search import PROPOSERS, ProgressCallback, resolve_method
 from prime_rs.simulator import EDGETPU_REFERENCE
 
 COLUMNS = [
@@ -191,7 +191,10 @@ def run_compare(
     *,
     overwrite: bool = False,
     progress: Callable[[str], None] | None = None,
+    search_progress: ProgressCallback | None = None,
 ) -> list[dict[str, Any]]:
+    """Run the protocol into ``out``; ``progress`` receives a line per step, and
+    ``search_progress`` the progress events of every simulator-driven run."""
     say = progress or (lambda _msg: None)
     out_dir = runs.prepare_run_dir(out, overwrite=overwrite)
     runs.write_toml(out_dir / "config.toml", dataclasses.asdict(settings))
@@ -270,7 +273,9 @@ def run_compare(
                 continue
             budget, knobs = settings.baseline_run(method)
             say(f"{name}: seed {seed}: {method} ({budget} simulator calls)")
-            res = baselines.run_baseline(method, task, budget, seed, **knobs)
+            res = baselines.run_baseline(
+                method, task, budget, seed, progress=search_progress, **knobs
+            )
             curves.setdefault(method, []).append((res.curve.calls, res.curve.latency_ms))
             for n in sorted({min(b, res.simulator_calls) for b in settings.budgets}):
                 best, median, area = _at_budget(res, n, settings.candidates)
