@@ -127,7 +127,7 @@ def test_state_round_trip(method) -> None:
 
     p = fresh()
     _drive(p, 4)
-    state = pickle.loads(pickle.dumps(p.state()))
+    state = pickle.loads(pickle.dumps(p.state()))  # a checkpoint survives serialisation
     q = fresh()
     q.restore(state)
     for a, b in zip(_drive(p, 4), _drive(q, 4), strict=True):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import math
-import pickle
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -85,6 +84,9 @@ class BayesianOptimization(Proposer):
         self.worst_valid = math.inf
         self._study: Any = None
         self._trial: Any = None
+        self._distributions: dict[str, Any] = {}
+        #: (design, value told) of every trial: the state, replayed on restore.
+        self._history: list[tuple[list[int], float]] = []
 
     @property
     def label(self) -> str:
@@ -111,17 +113,18 @@ class BayesianOptimization(Proposer):
             seed=seed, n_startup_trials=s.n_startup_trials, deterministic_objective=True
         )
 
+    def _start(self, optuna: Any) -> None:
+        self._study = optuna.create_study(direction="maximize", sampler=self._sampler(optuna))
+        self._distributions = {
+            name: optuna.distributions.CategoricalDistribution(list(range(card)))
+            for name, card in zip(SPACE.names, SPACE.cardinalities, strict=True)
+        }
+
     def ask(self, n: int | None = None) -> npt.NDArray[np.uint8]:
         with _quiet() as optuna:
             if self._study is None:
-                self._study = optuna.create_study(
-                    direction="maximize", sampler=self._sampler(optuna)
-                )
-            distributions = {
-                name: optuna.distributions.CategoricalDistribution(list(range(card)))
-                for name, card in zip(SPACE.names, SPACE.cardinalities, strict=True)
-            }
-            self._trial = self._study.ask(distributions)
+                self._start(optuna)
+            self._trial = self._study.ask(self._distributions)
         return np.array([[self._trial.params[p] for p in SPACE.names]], dtype=np.uint8)
 
     def tell(
@@ -138,6 +141,7 @@ class BayesianOptimization(Proposer):
             value = min(PENALTY_OBJECTIVE, self.worst_valid - 1.0)
         with _quiet():
             self._study.tell(self._trial, value)
+        self._history.append(([int(self._trial.params[p]) for p in SPACE.names], value))
         self._trial = None
         self.trials += 1
 
@@ -151,12 +155,25 @@ class BayesianOptimization(Proposer):
         return {
             "trials": self.trials,
             "worst_valid": self.worst_valid,
-            "study": None if self._study is None else pickle.dumps(self._study),
+            "history": [(list(d), v) for d, v in self._history],
         }
 
     def _restore(self, state: dict[str, Any]) -> None:
+        # Optuna's sampler is deterministic given its seed and the trials told, so replaying
+        # the history rebuilds the study exactly, random state included, from plain numbers.
+        history = [([int(x) for x in d], float(v)) for d, v in state["history"]]
+        self._study, self._trial, self._history = None, None, []
+        if history:
+            with _quiet() as optuna:
+                self._start(optuna)
+                for design, value in history:
+                    trial = self._study.ask(self._distributions)
+                    if [trial.params[p] for p in SPACE.names] != design:
+                        raise InvalidArgumentError(
+                            "BO state does not replay: it was saved with other settings or "
+                            "another Optuna version"
+                        )
+                    self._study.tell(trial, value)
+        self._history = history
         self.trials = int(state["trials"])
         self.worst_valid = float(state["worst_valid"])
-        blob = state["study"]
-        self._study = None if blob is None else pickle.loads(blob)
-        self._trial = None
