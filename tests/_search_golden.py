@@ -133,6 +133,11 @@ def generation_cases() -> dict[str, dict[str, Any]]:
             "latency_ms": _floats(ds.latency_ms),
             "applications": [str(a) for a in ds.application.tolist()],
         }
+    ds = generate(["mobilenet_v2", "unet"], 300, 2, "random")
+    out["generate/random"] = {
+        "ids": SPACE.to_ids(ds.designs).tolist(),
+        "applications": [str(a) for a in ds.application.tolist()],
+    }
     return out
 
 
