@@ -3,7 +3,7 @@
 ``tests/golden/search.json`` holds what this produced on the code *before* search became
 proposers + drivers (commit 5891054); ``tests/test_proposers.py`` checks that the current code
 produces exactly the same. Regenerate only for a deliberate, reported change of results:
-``python -m tests._search_golden > tests/golden/search.json`` (from the repository root).
+``python tests/_search_golden.py > tests/golden/search.json``.
 
 The toy oracle and toy score keep most cases independent of the simulator's numbers, so the
 record pins the search logic; the ``builtin`` cases pin the whole path on MobileNetV2.

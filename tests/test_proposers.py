@@ -8,6 +8,7 @@ import json
 import pickle
 from pathlib import Path
 
+import _search_golden as G
 import numpy as np
 import pytest
 
@@ -17,7 +18,6 @@ from prime_rs import search as S
 from prime_rs.errors import InvalidArgumentError
 from prime_rs.objective import Task
 from prime_rs.space import SPACE
-from tests import _search_golden as G
 
 GOLDEN = json.loads((Path(__file__).parent / "golden" / "search.json").read_text())
 
