@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from prime_rs.checks import count
 from prime_rs.oracles._base import Oracle
 from prime_rs.simulator import REASONS, area, resolve_workload, simulate
 
@@ -36,6 +37,15 @@ class BuiltinOracle(Oracle):
         super().__init__(batch_size=batch_size, jobs=jobs)
         self._threads = threads
         self._workloads: dict[str, Any] = dict(workloads or {})
+
+    @property
+    def threads(self) -> int | None:
+        """Simulator threads (None: all cores); results do not depend on it."""
+        return self._threads
+
+    @threads.setter
+    def threads(self, value: int | None) -> None:
+        self._threads = None if value is None else count(value, "threads", 1)
 
     def workload(self, application: str) -> Any:
         """The workload object behind an application name (resolved once, then kept)."""
