@@ -4,15 +4,20 @@ exact, reports held-out errors and refuses a fit too poor to constrain with."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import prime_rs
 from prime_rs import data
-from prime_rs.area_model import AnalyticAreaModel, FittedAreaModel, basis
+from prime_rs.area_model import AnalyticAreaModel, CommandAreaModel, FittedAreaModel, basis
 from prime_rs.errors import DatasetError
 from prime_rs.objective import Task
-from prime_rs.oracles import NoOracle
+from prime_rs.oracles import CommandOracle, NoOracle
+
+TOY = f"{sys.executable} {Path(__file__).resolve().parents[1] / 'examples/oracles/toy_chip_sim.py'}"
 
 
 @pytest.fixture(scope="module")
@@ -70,3 +75,12 @@ def test_basis_shape_and_the_task_constraint_keeps_the_margin(builtin_logs) -> N
     np.testing.assert_array_equal(task.within_area(d), model(d) <= task.search_budget)
     assert isinstance(Task("unet").area_model, AnalyticAreaModel)
     assert Task("unet").search_budget == 27.0
+
+
+def test_an_area_command_answers_the_constraint() -> None:
+    model = CommandAreaModel(TOY)
+    d = prime_rs.SPACE.sample(200, seed=4)
+    np.testing.assert_array_equal(model(d), CommandOracle(TOY).evaluate(d, ["m4"]).area_mm2)
+    assert model.margin == 0.0 and model.describe()["kind"] == "command"
+    task = Task("m4", 27.0, oracle=NoOracle(), area_model=model)
+    np.testing.assert_array_equal(task.within_area(d), model(d) <= 27.0)

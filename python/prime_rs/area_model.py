@@ -24,7 +24,8 @@ The fit holds out a share of the logged designs and reports the maximum and medi
 error on them. The search then runs under ``budget · (1 - margin)`` with ``margin`` the held-out
 maximum, so a design the model puts just under the budget is unlikely to be over it; the true
 area is still verified through the oracle. A fit whose held-out median error exceeds
-:data:`MAX_MEDIAN_ERROR` is refused: it cannot constrain honestly.
+:data:`MAX_MEDIAN_ERROR` is refused: it cannot constrain honestly; the user can then constrain
+with the analytic model or ask an area command (:class:`CommandAreaModel`).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ __all__ = [
     "MAX_MEDIAN_ERROR",
     "AnalyticAreaModel",
     "AreaModel",
+    "CommandAreaModel",
     "FitReport",
     "FittedAreaModel",
     "basis",
@@ -120,6 +122,28 @@ class AnalyticAreaModel(AreaModel):
         from prime_rs.simulator import area
 
         return area(designs)
+
+
+class CommandAreaModel(AreaModel):
+    """Area from an *area command* (``--area-model "CMD ARGS"``): the oracle protocol with
+    ``area`` in the ``application`` column of ``IN`` and only ``area_mm2`` needed in ``OUT``.
+    Answers are cached, so the search asks about each design once; area is not a simulator
+    call. Trusted as exact (margin 0): the oracle still verifies the chosen designs."""
+
+    kind = "command"
+
+    def __init__(self, command: str, *, timeout: float | None = None) -> None:
+        from prime_rs.oracles.command import CommandOracle
+
+        self._oracle = CommandOracle(command, timeout=timeout, area_only=True)
+        self._oracle.check_runnable()
+        self.command = self._oracle.command
+
+    def __call__(self, designs: DesignsLike) -> npt.NDArray[np.float64]:
+        return self._oracle.evaluate(designs, ("area",)).area_mm2
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": self.kind, "margin": 0.0, "command": self.command}
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ import numpy as np
 
 import prime_rs
 from prime_rs import runs
-from prime_rs.area_model import AnalyticAreaModel, AreaModel, FittedAreaModel
+from prime_rs.area_model import AnalyticAreaModel, AreaModel, CommandAreaModel, FittedAreaModel
 from prime_rs.errors import (
     InvalidArgumentError,
     NoFeasibleDesignError,
@@ -46,7 +46,7 @@ from prime_rs.worlds import World
 
 #: Dataset size generated per application when the user gives no data (cached).
 DEFAULT_DATASET_DESIGNS = 100_000
-#: Values of ``--area-model``.
+#: Named values of ``--area-model`` (anything else is an area command line).
 AREA_MODELS = ("auto", "builtin", "fitted")
 
 
@@ -78,7 +78,8 @@ class OptimizeSettings:
     oracle_jobs: int = 1
     #: Designs per oracle batch (None: all at once).
     oracle_batch: int | None = None
-    #: "auto" (the data's world), "builtin" (analytic) or "fitted" (to the logged areas).
+    #: "auto" (the data's world), "builtin" (analytic), "fitted" (to the logged areas) or an
+    #: area command line (the oracle protocol, only ``area_mm2`` answered).
     area_model: str = "auto"
     #: Context sources of applications without a built-in workload: a workload file path or a
     #: context vector per application (``--workload m4=m4.toml``, ``--contexts FILE``).
@@ -113,9 +114,10 @@ class OptimizeSettings:
         for name in ("dataset_designs", "candidates", "population", "generations", "oracle_jobs"):
             if int(getattr(self, name)) < 1:
                 raise InvalidArgumentError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.area_model not in AREA_MODELS:
+        if not isinstance(self.area_model, str) or not self.area_model.strip():
             raise InvalidArgumentError(
-                f"area model must be one of {', '.join(AREA_MODELS)}, got {self.area_model!r}"
+                f"area model must be one of {', '.join(AREA_MODELS)} or an area command, "
+                f"got {self.area_model!r}"
             )
         if self.oracle_timeout is not None and not float(self.oracle_timeout) > 0:
             raise InvalidArgumentError(
@@ -358,11 +360,13 @@ def choose_area_model(
     settings: OptimizeSettings, world: World, ds: Any | None, say: Callable[[str], None]
 ) -> AreaModel:
     """The constraint's area model: analytic for the built-in world, else fitted to the logs."""
-    kind = settings.area_model
+    kind = settings.area_model.strip()
     if kind == "auto":
         kind = "builtin" if world.is_builtin else "fitted"
     if kind == "builtin":
         return AnalyticAreaModel()
+    if kind != "fitted":
+        return CommandAreaModel(kind, timeout=settings.oracle_timeout)
     if ds is None:
         raise InvalidArgumentError("--area-model fitted needs logged data (--data)")
     model = FittedAreaModel.fit(ds.designs, ds.area_mm2, seed=settings.seed)

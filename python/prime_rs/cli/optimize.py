@@ -43,8 +43,8 @@ AreaModelOpt = Annotated[
     str | None,
     typer.Option(
         "--area-model",
-        help="Area constraint: auto (the data's world), builtin (analytic) or fitted (to the "
-        "logged areas).",
+        help="Area constraint: auto (the data's world), builtin (analytic), fitted (to the "
+        "logged areas) or an area command line (the oracle protocol, area_mm2 only).",
     ),
 ]
 WorkloadOpt = Annotated[

@@ -60,10 +60,11 @@ def write_in_csv(path: str | os.PathLike[str], designs: np.ndarray, apps: Sequen
 
 
 def read_out_csv(
-    path: Path, values: np.ndarray, apps: Sequence[str], source: str
+    path: Path, values: np.ndarray, apps: Sequence[str], source: str, *, area_only: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Parse and check ``OUT`` for the ``(n, 10)`` raw ``values`` x ``apps`` that ``IN`` held:
-    ``(latency (n, m), area (n, m), feasible (n, m), reason (n, m))``."""
+    ``(latency (n, m), area (n, m), feasible (n, m), reason (n, m))``. With ``area_only`` only
+    ``area_mm2`` is read (an area command): every pair is then reported infeasible."""
     n, m = len(values), len(apps)
     if not path.is_file():
         raise OracleError(f"{source} did not write its output file")
@@ -76,7 +77,8 @@ def read_out_csv(
         raise OracleError(f"{source} wrote an empty output file (no header)")
     header = [h.strip() for h in rows[0]]
     body = [r for r in rows[1:] if any(c.strip() for c in r)]
-    missing = [c for c in ("latency_ms", "area_mm2", "feasible") if c not in header]
+    needed = ("area_mm2",) if area_only else ("latency_ms", "area_mm2", "feasible")
+    missing = [c for c in needed if c not in header]
     if missing:
         raise OracleError(
             f"{source} wrote an output without column(s) {', '.join(missing)}; "
@@ -111,6 +113,10 @@ def read_out_csv(
                     f"{source}: {where} has {c}={cells[col[c]]}, the input row "
                     f"{int(values[design, k])} (rows must keep the input order)"
                 )
+        area[r] = _number(cells[col["area_mm2"]], source, where, "area_mm2")
+        if area_only:
+            lat[r], feas[r], reason[r] = math.inf, False, "area only"
+            continue
         f = cells[col["feasible"]].strip().lower()
         if f not in _TRUE | _FALSE:
             raise OracleError(
@@ -118,7 +124,6 @@ def read_out_csv(
                 "expected true/false or 1/0"
             )
         feas[r] = f in _TRUE
-        area[r] = _number(cells[col["area_mm2"]], source, where, "area_mm2")
         text = cells[col["latency_ms"]].strip()
         lat[r] = (
             _number(text, source, where, "latency_ms")
@@ -149,7 +154,8 @@ class CommandOracle(Oracle):
 
     ``command`` is a command line (split like a POSIX shell would, no shell is run) or an
     argument list; ``timeout`` bounds each run in seconds (``None``: no limit); ``cwd`` is where
-    it runs (default: the current directory).
+    it runs (default: the current directory). With ``area_only`` the command is an *area
+    command*: its ``OUT`` needs only ``area_mm2`` (see :class:`prime_rs.area_model.CommandAreaModel`).
     """
 
     world = "external"
@@ -162,8 +168,10 @@ class CommandOracle(Oracle):
         cwd: str | os.PathLike[str] | None = None,
         batch_size: int | None = None,
         jobs: int = 1,
+        area_only: bool = False,
     ) -> None:
         super().__init__(batch_size=batch_size, jobs=jobs)
+        self._area_only = area_only
         if isinstance(command, str):
             try:
                 argv = shlex.split(command)
@@ -254,7 +262,11 @@ class CommandOracle(Oracle):
             source = f"oracle command {self.command!r}"
             try:
                 lat, area, feas, reason = read_out_csv(
-                    out_path, SPACE.to_values(designs), applications, source
+                    out_path,
+                    SPACE.to_values(designs),
+                    applications,
+                    source,
+                    area_only=self._area_only,
                 )
             except OracleError as e:
                 raise OracleError(f"{e}{_tail(err_path)}") from None
