@@ -94,3 +94,24 @@ def test_merge_needs_one_unit_and_one_world(tmp_path: Path) -> None:
     np.testing.assert_array_equal(same.designs[:5], ms.designs)
     with pytest.raises(InvalidArgumentError, match="at least two"):
         merge([ms])
+
+
+def test_imported_mobilenet_v2_logs_are_never_verified_by_the_builtin_simulator(
+    tmp_path: Path,
+) -> None:
+    from prime_rs.oracles import NoOracle
+    from prime_rs.pipeline import OptimizeSettings, prepare
+
+    # Logs of a built-in network name, but from another world (an import).
+    data.generate(["mobilenet_v2"], 300, seed=2).to_csv(tmp_path / "other.csv")
+    data.import_csv(tmp_path / "other.csv", tmp_path / "other.parquet")
+    settings = OptimizeSettings(apps=["mobilenet_v2"], data=str(tmp_path / "other.parquet"))
+    setup = prepare(settings)
+    assert isinstance(setup.task.oracle, NoOracle) and not setup.builtin
+    assert setup.task.area_model.kind == "fitted"
+    with pytest.raises(InvalidArgumentError, match="--force-oracle"):
+        prepare(OptimizeSettings(**{**settings.to_dict(), "oracle": "builtin"}))
+    forced = prepare(
+        OptimizeSettings(**{**settings.to_dict(), "oracle": "builtin", "force_oracle": True})
+    )
+    assert forced.task.oracle.world == "builtin" and not forced.builtin

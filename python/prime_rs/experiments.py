@@ -11,6 +11,10 @@ For one task (applications, area budget, logged dataset) and several seeds it ru
   budget in ``budgets`` is read off one run. ``<method>@match`` rows give the calls each needed
   to reach PRIME's best verified latency of the same seed (empty when it never did).
 
+Every simulator call goes through the task's oracle (``--oracle``): the built-in simulator on
+its own data, or the user's command on data of another world, where D(best) is read from the
+logs (no call) and the area constraint is the world's (:mod:`prime_rs.area_model`).
+
 Per method and seed it reports the best and the median latency of the K best verified designs
 (for the baselines: of the K best designs among the calls made), the best design's area, the
 simulator calls and the wall time. Outputs: results.csv, results.json, results.md (medians over

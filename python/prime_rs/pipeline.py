@@ -296,9 +296,15 @@ def cached_dataset(
     settings: OptimizeSettings, progress: Callable[[str], None] | None = None
 ) -> Path:
     """Generate (once) and cache the logged dataset used when the user gives none."""
+    import hashlib
+
     from prime_rs import data
+    from prime_rs.worlds import builtin_fingerprint
 
     apps = [_app_name(a) for a in settings.learn_apps]
+    # The simulator's fingerprint is in the key: a changed model regenerates its logs, so the
+    # cache never serves data of another world.
+    model = hashlib.sha256(builtin_fingerprint().encode()).hexdigest()[:10]
     key = "-".join(
         [
             "_".join(sorted(apps)),
@@ -306,6 +312,7 @@ def cached_dataset(
             str(settings.dataset_designs),
             f"seed{settings.seed}",
             f"v{prime_rs.__version__}",
+            f"sim{model}",
         ]
     )
     path = runs.cache_dir() / "datasets" / f"{key}.parquet"
@@ -431,8 +438,6 @@ def prepare(
                     f"context vector of {app!r}, which is known from data only: "
                     + hint.format(app=app)
                 )
-    if isinstance(oracle, Oracle) and hasattr(oracle, "check_runnable"):
-        oracle.check_runnable()
     path = Path(settings.data) if settings.data else None
     return Setup(world, task, learn, ds, path)
 
