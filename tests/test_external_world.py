@@ -159,6 +159,26 @@ def test_propose_writes_proposals_in_the_oracle_format(world, no_builtin, tmp_pa
     assert imported.applications == ["m4"] and len(imported) == 8
 
 
+def test_optimize_on_external_data_proposes_without_verifying_by_default(
+    world, no_builtin, tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    res = runner.invoke(
+        app,
+        ["optimize", "--data", str(world["data"]), "--apps", "m4", "--steps", "5",
+         "--generations", "1", "--population", "32", "-k", "4", "--config", str(world["config"]),
+         "--out", str(out)],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "not verified" in res.output
+    best = json.loads((out / "best.json").read_text())
+    assert best["oracle"] == "none" and best["verified"] is False and best["latency_ms"] is None
+    assert best["reference_latency_ms"] is None  # no oracle can evaluate it
+    assert best["dataset_best_latency_ms"]["m4"] > 0  # read from the logs
+    assert (out / "proposals_in.csv").exists() and not (out / "candidates.parquet").exists()
+    assert "not verified" in (out / "report.md").read_text().lower()
+
+
 def test_the_default_oracle_follows_the_data(world, tmp_path: Path) -> None:
     ext = prepare(OptimizeSettings(apps=["m4"], data=str(world["data"])))
     assert isinstance(ext.task.oracle, NoOracle) and ext.task.area_model.kind == "fitted"
