@@ -281,7 +281,7 @@ def run_compare(
                     _at_budget(res, need, settings.candidates) if need else (None, None, None)
                 )
                 rows.append(_row(f"{method}@match", seed, name, best, median, area, need, None))
-    write_results(out_dir, rows, settings, curves)
+    write_results(out_dir, rows, settings, curves, unit=setup.world.latency_unit)
     return rows
 
 
@@ -290,6 +290,8 @@ def write_results(
     rows: list[dict[str, Any]],
     settings: CompareSettings,
     curves: dict[str, list[tuple[np.ndarray, np.ndarray]]],
+    *,
+    unit: str = "ms",
 ) -> None:
     from prime_rs.fileio import atomic_path
 
@@ -299,7 +301,7 @@ def write_results(
         for r in rows:
             writer.writerow({k: ("" if v is None else v) for k, v in r.items()})
     runs.write_json(out_dir / "results.json", rows)
-    runs.write_text(out_dir / "results.md", summary_markdown(rows, settings))
+    runs.write_text(out_dir / "results.md", summary_markdown(rows, settings, unit=unit))
     _plots(out_dir, rows, settings, curves)
 
 
@@ -313,8 +315,10 @@ def _median_spread(values: list[float]) -> str:
     return f"{med:.3f} ({min(vals):.3f}..{max(vals):.3f})"
 
 
-def summary_markdown(rows: list[dict[str, Any]], settings: CompareSettings) -> str:
-    """Medians over seeds (min..max) per method and budget."""
+def summary_markdown(
+    rows: list[dict[str, Any]], settings: CompareSettings, *, unit: str = "ms"
+) -> str:
+    """Medians over seeds (min..max) per method and budget; latency in the data's ``unit``."""
     groups: dict[tuple[str, Any], list[dict[str, Any]]] = {}
     for r in rows:
         calls = r["simulator_calls"] if not str(r["method"]).endswith("@match") else "match"
@@ -338,7 +342,7 @@ def summary_markdown(rows: list[dict[str, Any]], settings: CompareSettings) -> s
     lines = [
         f"### {task} (area ≤ {settings.area_budget:g} mm², seeds {','.join(map(str, settings.seeds))})",
         "",
-        "| method | simulator calls | best latency (ms) | median of top-K (ms) | area (mm²) | vs EdgeTPU-like | vs best simulator-driven @K |",
+        f"| method | simulator calls | best latency ({unit}) | median of top-K ({unit}) | area (mm²) | vs EdgeTPU-like | vs best simulator-driven @K |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for (method, calls), g in groups.items():
