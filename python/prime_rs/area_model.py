@@ -161,6 +161,27 @@ class FitReport:
         return dict(self.__dict__)
 
 
+def _least_squares(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    gram = x.T @ x
+    coef = np.linalg.solve(gram, x.T @ y)
+    return coef + np.linalg.solve(gram, x.T @ (y - x @ coef))
+
+
+def _onehot_ridge(designs: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
+    """Ridge least squares of ``y`` on the one-hot encoding of ``designs``, with the Gram
+    matrix counted from the indices (a 77x77 table of co-occurrences) instead of multiplied."""
+    width = SPACE.onehot_width
+    cols = designs.astype(np.int64) + np.asarray(SPACE.onehot_offsets, dtype=np.int64)
+    gram = np.zeros((width, width))
+    for k in range(cols.shape[1]):
+        for j in range(cols.shape[1]):
+            gram += np.bincount(cols[:, k] * width + cols[:, j], minlength=width * width).reshape(
+                width, width
+            )
+    rhs = sum(np.bincount(cols[:, k], weights=y, minlength=width) for k in range(cols.shape[1]))
+    return np.linalg.solve(gram + lam * np.eye(width), rhs)
+
+
 class FittedAreaModel(AreaModel):
     """An area model fitted to logged areas (see the module docstring); build with :meth:`fit`."""
 
@@ -213,19 +234,16 @@ class FittedAreaModel(AreaModel):
         scale = np.abs(x[train]).max(axis=0)
         scale[scale == 0] = 1.0
         xs = x / scale
-        # Weighted by 1/area: least squares on the relative error.
-        coef = np.linalg.lstsq(xs[train] / ar[train, None], np.ones(len(train)), rcond=None)[0]
+        # Weighted by 1/area: least squares on the relative error (normal equations on the 16
+        # scaled columns, refined once; cheap for millions of rows).
+        coef = _least_squares(xs[train] / ar[train, None], np.ones(len(train)))
         base = xs @ coef
         tiny = 1e-9 * float(ar.min())
         base = np.maximum(base, tiny)
         basis_err = np.abs(base[test] - ar[test]) / ar[test]
-        onehot = SPACE.onehot(rows).astype(np.float64)
         resid = np.log(ar[train] / base[train])
-        lam = np.sqrt(_RIDGE * len(train))
-        a = np.vstack([onehot[train], lam * np.eye(onehot.shape[1])])
-        b = np.concatenate([resid, np.zeros(onehot.shape[1])])
-        correction = np.linalg.lstsq(a, b, rcond=None)[0]
-        pred = base * np.exp(onehot @ correction)
+        correction = _onehot_ridge(rows[train], resid, _RIDGE * len(train))
+        pred = base * np.exp(SPACE.onehot(rows).astype(np.float64) @ correction)
         err = np.abs(pred[test] - ar[test]) / ar[test]
         report = FitReport(
             designs=len(rows),
