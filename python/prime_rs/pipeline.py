@@ -676,6 +676,8 @@ def run_optimize(
     learn = setup.learn
     reference: Evaluation | None = None
     ref_calls = 0
+    if Path(out).exists() and not (overwrite or resume):
+        runs.prepare_run_dir(out)  # refuses an existing run now, before any oracle call
     if setup.verifies and not setup.builtin:
         # The user's oracle is asked about the reference design first: a broken command then
         # fails in seconds, before any training and before anything is written.
