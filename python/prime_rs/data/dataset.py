@@ -27,6 +27,7 @@ from prime_rs.errors import (
     UnknownApplicationError,
 )
 from prime_rs.fileio import atomic_path
+from prime_rs.worlds import World, world_of
 
 #: Version of the on-disk layout, stored as ``prime_rs.format_version``.
 FORMAT_VERSION = "1"
@@ -153,6 +154,24 @@ class Dataset:
     @property
     def has_energy(self) -> bool:
         return "energy_mj" in self.table.column_names
+
+    # --- world ------------------------------------------------------------------------
+
+    @property
+    def world(self) -> World:
+        """What produced the metrics (:mod:`prime_rs.worlds`), with their latency unit."""
+        return world_of(self.metadata)
+
+    @property
+    def latency_unit(self) -> str:
+        return self.world.latency_unit
+
+    @property
+    def data_only_applications(self) -> list[str]:
+        """Applications of this dataset that prime-rs has no workload for."""
+        from prime_rs.data import apps as app_names
+
+        return sorted(set(self.applications) - set(app_names.workload_names()))
 
     # --- selections -------------------------------------------------------------------
 

@@ -40,6 +40,7 @@ from prime_rs.data import _space
 from prime_rs.data.dataset import Dataset, _arrow_schema, file_schema, parquet_options
 from prime_rs.errors import InvalidArgumentError, OutputError, UnknownApplicationError
 from prime_rs.search import AgingEvolution, AgingSettings, GeneratorStreams
+from prime_rs.worlds import World
 
 #: Rows per reproducibility block (and per evolutionary run in search mode).
 BLOCK = 65_536
@@ -315,6 +316,7 @@ def _metadata(
         "prime_rs.simulator_version": f"prime-rs {sim_version}",
         "prime_rs.space_fingerprint": _space.fingerprint(),
         "prime_rs.block_rows": str(BLOCK),
+        **World.builtin().to_metadata(),
     }
     if mode == "search":
         meta |= {

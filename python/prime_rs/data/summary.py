@@ -1,6 +1,7 @@
 """Per-application summary of a dataset: the table of the PRIME README (infeasible and feasible
 counts; max, min and mean runtime over feasible rows) plus the split at an area budget into
-PRIME's regression set (feasible, within budget) and "infeasible" set (everything else)."""
+PRIME's regression set (feasible, within budget) and "infeasible" set (everything else).
+Latencies are in the dataset's own unit (``Dataset.latency_unit``), reported beside them."""
 
 from __future__ import annotations
 
@@ -75,5 +76,8 @@ def stats_json(ds: Dataset, area_budget: float | None = 27.0) -> dict[str, Any]:
         "area_budget_mm2": area_budget,
         "applications": [r.as_dict() for r in rows],
         "total": total.as_dict(),
+        "world": ds.world.describe(),
+        "latency_unit": ds.latency_unit,
+        "data_only_applications": ds.data_only_applications,
         "metadata": ds.metadata,
     }
