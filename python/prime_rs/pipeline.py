@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 import prime_rs
-from prime_rs import runs
+from prime_rs import runs, simulator
 from prime_rs.errors import InvalidArgumentError, NoFeasibleDesignError
 from prime_rs.objective import Evaluation, Task, check_area_budget
 from prime_rs.optimize import SearchConfig, surrogate_search
@@ -156,6 +156,7 @@ def cached_dataset(
             str(settings.dataset_designs),
             f"seed{settings.seed}",
             f"v{prime_rs.__version__}",
+            simulator.FINGERPRINT,
         ]
     )
     path = runs.cache_dir() / "datasets" / f"{key}.parquet"

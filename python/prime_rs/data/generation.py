@@ -153,15 +153,10 @@ def _simulate(designs: np.ndarray, workload: Any, threads: int | None) -> Any:
 
 def _reason_names(res: Any) -> pa.Array:
     """Reason strings as a dictionary array (cheap: one str per distinct reason)."""
-    try:
-        from prime_rs.simulator import REASONS  # type: ignore[import-not-found]
+    from prime_rs.simulator import REASONS
 
-        codes = np.asarray(res.reason).astype(np.int32)
-        return pa.DictionaryArray.from_arrays(codes, list(REASONS))
-    except ImportError:
-        return pa.array(
-            np.asarray(res.reason_names(), dtype=object), pa.string()
-        ).dictionary_encode()
+    codes = np.asarray(res.reason).astype(np.int32)
+    return pa.DictionaryArray.from_arrays(codes, list(REASONS))
 
 
 class _Run:
@@ -337,17 +332,16 @@ def _metadata(
     apps: list[_App], n_designs: int, seed: int, mode: str, s: SearchSettings
 ) -> dict[str, str]:
     import prime_rs
+    from prime_rs.simulator import FINGERPRINT
 
-    sim_version = (
-        getattr(getattr(prime_rs, "simulator", None), "VERSION", None) or prime_rs.__version__
-    )
     meta = {
         "prime_rs.source": "generate",
         "prime_rs.mode": mode,
         "prime_rs.seed": str(seed),
         "prime_rs.designs_per_application": str(n_designs),
         "prime_rs.applications": ",".join(a.name for a in apps),
-        "prime_rs.simulator_version": f"prime-rs {sim_version}",
+        "prime_rs.simulator_version": f"prime-rs {prime_rs.__version__}",
+        "prime_rs.simulator_fingerprint": FINGERPRINT,
         "prime_rs.space_fingerprint": _space.fingerprint(),
         "prime_rs.block_rows": str(BLOCK),
     }

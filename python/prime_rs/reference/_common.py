@@ -47,16 +47,17 @@ def first_failing(required: Mapping[str, Any], resources: Sequence[Any]) -> Any:
     """Reason code of the first rule that fails (0 when none), elementwise: ``required`` maps
     each requirement name to a number or an array over designs, ``resources[k]`` is the raw
     value (or column of values) of parameter ``k``."""
-    conditions, codes = [], []
-    for rule in rules():
+    reason = np.zeros(np.broadcast(*resources).shape, dtype=np.uint8)
+    # Last rule first, so that the first failing rule's code is the one left standing.
+    for rule in reversed(rules()):
         if rule.requirement not in required:
             raise NotImplementedError(
                 f"the reference simulators do not compute requirement {rule.requirement!r} of "
                 f"the native rule {rule.name!r}: add it to reference/_common.py prepare()"
             )
-        conditions.append(np.asarray(required[rule.requirement] > resources[rule.resource]))
-        codes.append(np.uint8(rule.code))
-    return np.select(conditions, codes, np.uint8(0))
+        violated = required[rule.requirement] > resources[rule.resource]
+        reason = np.where(violated, np.uint8(rule.code), reason)
+    return reason
 
 
 def raw_columns(designs: np.ndarray) -> list[np.ndarray]:
