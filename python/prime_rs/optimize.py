@@ -19,7 +19,7 @@ import numpy as np
 import prime_rs
 from prime_rs import search
 from prime_rs.errors import InvalidArgumentError
-from prime_rs.objective import check_area_budget
+from prime_rs.objective import DEFAULT_AREA_BUDGET, check_area_budget
 from prime_rs.space import SPACE
 
 ScoreFn = Callable[[np.ndarray], np.ndarray]
@@ -74,7 +74,7 @@ def sample_within_area(n: int, area_budget: float, seed: int) -> np.ndarray:
         have += len(ok)
         if have >= n:
             break
-    pool = np.concatenate(found) if found else np.zeros((0, 10), np.uint8)
+    pool = np.concatenate(found) if found else np.zeros((0, SPACE.n_params), np.uint8)
     if len(pool) == 0:
         raise InvalidArgumentError(
             f"uniform sampling found no design within {budget:g} mm²; raise the budget"
@@ -94,7 +94,7 @@ def _distinct_best(
 
 def surrogate_search(
     score_fn: ScoreFn,
-    area_budget: float = 27.0,
+    area_budget: float = DEFAULT_AREA_BUDGET,
     *,
     seed: int = 0,
     init: np.ndarray | None = None,
@@ -108,7 +108,7 @@ def surrogate_search(
     """
     cfg = config or SearchConfig()
     budget = check_area_budget(area_budget)
-    start = np.zeros((0, 10), np.uint8) if init is None else SPACE.validate(init)
+    start = np.zeros((0, SPACE.n_params), np.uint8) if init is None else SPACE.validate(init)
     if len(start):
         start = start[prime_rs.area(start) <= budget]
     need = max(cfg.population - len(start), 0)

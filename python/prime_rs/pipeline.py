@@ -24,7 +24,7 @@ import numpy as np
 import prime_rs
 from prime_rs import runs, simulator
 from prime_rs.errors import InvalidArgumentError, NoFeasibleDesignError
-from prime_rs.objective import Evaluation, Task, check_area_budget
+from prime_rs.objective import DEFAULT_AREA_BUDGET, Evaluation, Task, check_area_budget
 from prime_rs.optimize import SearchConfig, surrogate_search
 from prime_rs.space import SPACE
 
@@ -37,7 +37,7 @@ class OptimizeSettings:
     """Everything that defines a run; saved as the run's config.toml."""
 
     apps: list[str] = field(default_factory=lambda: ["mobilenet_v2"])
-    area_budget: float = 27.0
+    area_budget: float = DEFAULT_AREA_BUDGET
     data: str | None = None
     dataset_designs: int = DEFAULT_DATASET_DESIGNS
     dataset_mode: str = "random"
@@ -196,7 +196,7 @@ def dataset_best(ds: Any, task: Task, k: int = 128) -> tuple[Evaluation, int]:
         sub = ds.filter(apps=app, area_budget=task.area_budget, feasible=True)
         if len(sub):
             tops.append(sub.designs[np.argsort(sub.latency_ms, kind="stable")[:k]])
-    cand = np.concatenate(tops) if tops else np.zeros((0, 10), np.uint8)
+    cand = np.concatenate(tops) if tops else np.zeros((0, SPACE.n_params), np.uint8)
     cand = SPACE.unique(cand)
     own_log = task.n_applications == 1 and sources == list(task.applications)
     return task.evaluate(cand), 0 if own_log else len(cand)

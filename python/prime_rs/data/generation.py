@@ -37,6 +37,8 @@ import pyarrow as pa
 from prime_rs.data import _space
 from prime_rs.data.dataset import Dataset, _arrow_schema, file_schema, parquet_options
 from prime_rs.errors import InvalidArgumentError, OutputError, UnknownApplicationError
+from prime_rs.objective import DEFAULT_AREA_BUDGET
+from prime_rs.space import SPACE
 
 #: Rows per reproducibility block (and per evolutionary run in search mode).
 BLOCK = 65_536
@@ -50,7 +52,7 @@ Mode = Literal["random", "search"]
 class SearchSettings:
     """Settings of the logged evolutionary search (mode ``search``)."""
 
-    area_budget: float | None = 27.0
+    area_budget: float | None = DEFAULT_AREA_BUDGET
     population: int = 512
     batch: int = 256
     random_fraction: float = 0.2
@@ -165,7 +167,7 @@ class _Run:
     def __init__(self, rng: np.random.Generator, n_rows: int, s: SearchSettings) -> None:
         self.rng, self.left, self.s = rng, n_rows, s
         # Empty until the initial population has been simulated.
-        self.pop = np.empty((0, 10), dtype=np.uint8)
+        self.pop = np.empty((0, SPACE.n_params), dtype=np.uint8)
         self.fit = np.empty(0)
         self.pending_children = 0
 
