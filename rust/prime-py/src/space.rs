@@ -141,6 +141,9 @@ fn space_from_values<'py>(
     Ok(out.into_pyarray(py))
 }
 
+/// A column's indices and its mask of entries outside the space.
+type IndexedColumn<'py> = (Bound<'py, PyArray1<u8>>, Bound<'py, PyArray1<bool>>);
+
 /// Indices of one column of raw values of a parameter and a mask of the entries that match no
 /// allowed value: the space's one value -> index rule, for importers that report or drop bad
 /// rows themselves.
@@ -149,7 +152,7 @@ fn space_index_column<'py>(
     py: Python<'py>,
     param: usize,
     values: PyReadonlyArray1<'py, f64>,
-) -> PyResult<(Bound<'py, PyArray1<u8>>, Bound<'py, PyArray1<bool>>)> {
+) -> PyResult<IndexedColumn<'py>> {
     let view = values.as_array();
     let (idx, bad) = detached(py, || match view.as_slice() {
         Some(v) => space::index_column(param, v),

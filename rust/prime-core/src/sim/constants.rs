@@ -2,8 +2,8 @@
 //! a 16 nm-class edge chip (the Edge TPU's node is not public). Numbers tagged "calibrated" were
 //! set once against the targets of DESIGN.md section 4 (reference design ≈ 27 mm², MobileNetV2 in
 //! single-digit milliseconds, 10-40% of uniform random designs feasible per application) and are
-//! frozen; tests/test_calibration.py holds the targets. Sources are listed in
-//! shared/SIMULATOR_NOTES.md section 2.
+//! frozen; the calibration section of tests/test_simulator.py holds the targets. Sources are
+//! listed in shared/SIMULATOR_NOTES.md section 2.
 
 /// Writes each constant once: the `pub const` the kernel uses and its row in [`ALL`], the table
 /// the Python references and the simulator fingerprint read, cannot drift apart.
@@ -31,15 +31,15 @@ constants! {
     /// rather than a systolic array we charge a fixed 8 (calibrated).
     PASS_FILL_CYCLES = 8.0;
 
-    /// Instruction entries per op (set-up, DMA descriptors, synchronisation; calibrated), per weight
-    /// tile (a weight tile also carries its quantisation and bias set-up, so it costs more) and per
-    /// activation tile the compiler emits (calibrated).
+    /// Instruction entries per op (set-up, DMA descriptors, synchronisation; calibrated), per
+    /// weight tile (a weight tile also carries its quantisation and bias set-up, so it costs more)
+    /// and per activation tile the compiler emits (calibrated).
     INSTR_PER_OP = 24.0;
     INSTR_PER_WEIGHT_TILE = 12.0;
     INSTR_PER_ACT_TILE = 4.0;
 
-    /// Whole filters a core keeps in parameter memory: the one in use and the next, loading
-    /// (double buffering; calibrated).
+    /// Whole filters a core keeps in parameter memory: the one in use and the next, loading (double
+    /// buffering; calibrated).
     FILTERS_RESIDENT = 2.0;
 
     /// Fixed per-op cost (cycles): barrier and DMA start-up across the array (calibrated so the
@@ -48,8 +48,8 @@ constants! {
     OP_OVERHEAD_CYCLES = 4000.0;
     ISSUE_CYCLES_PER_INSTR = 20.0;
 
-    /// Minimal output-channel group whose int32 partial sums for one output row must fit core memory
-    /// (the smallest tile the mapper emits; calibrated).
+    /// Minimal output-channel group whose int32 partial sums for one output row must fit core
+    /// memory (the smallest tile the mapper emits; calibrated).
     PSUM_MIN_CHANNELS = 16.0;
 
     /// Energy per int8 MAC (pJ): Accelergy's 8-bit MAC at 45-65 nm is 0.2-0.3 pJ; scaled to 16 nm.
@@ -62,10 +62,10 @@ constants! {
     /// Static (leakage and clock-tree) power per mm² (mW): ≈0.27 W for the 27 mm² reference.
     STATIC_MW_PER_MM2 = 10.0;
 
-    /// SRAM macro area = a·bytes + b·sqrt(bytes) (mm²). a = 0.8 mm²/MiB: CACTI's 3.36 mm²/MiB at
-    /// 45 nm (Accelergy ART) scaled to a 16 nm-class node (calibrated within that range). b makes a
-    /// 4 KiB macro ≈2.5x less dense per byte than a 4 MiB one (b = 96·a per sqrt-byte), the
-    /// periphery share of small arrays (SIMULATOR_NOTES 2).
+    /// SRAM macro area = a·bytes + b·sqrt(bytes) (mm²). a = 0.8 mm²/MiB: CACTI's 3.36 mm²/MiB at 45
+    /// nm (Accelergy ART) scaled to a 16 nm-class node (calibrated within that range). b makes a 4
+    /// KiB macro ≈2.5x less dense per byte than a 4 MiB one (b = 96·a per sqrt-byte), the periphery
+    /// share of small arrays (SIMULATOR_NOTES 2).
     SRAM_MM2_PER_BYTE = 0.8 / 1_048_576.0;
     SRAM_MM2_PER_SQRT_BYTE = 96.0 * 0.8 / 1_048_576.0;
     /// One int8 MAC lane with its int32 accumulator and pipeline registers: 350 µm² (Aladdin parts
@@ -78,8 +78,8 @@ constants! {
     PE_CTRL_MM2 = 0.05;
     /// Network-on-chip: per PE, times log2(2P) for the growing bisection of a larger array.
     NOC_MM2_PER_PE = 0.01;
-    /// Fixed pads, clocking and host interface; DRAM PHY growing with bandwidth (LPDDR PHYs are a few
-    /// mm² for tens of GB/s).
+    /// Fixed pads, clocking and host interface; DRAM PHY growing with bandwidth (LPDDR PHYs are a
+    /// few mm² for tens of GB/s).
     IO_MM2 = 1.0;
     PHY_MM2_PER_GBPS = 0.04;
 }

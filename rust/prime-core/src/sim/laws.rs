@@ -81,19 +81,31 @@ proptest! {
     #[test]
     fn more_of_any_resource_never_hurts(w in workload(), designs in batch(), k in 0..N_PARAMS) {
         let (name, wl) = &zoo()[w];
-        let smaller: Vec<Design> =
-            designs.into_iter().filter(|d| (d[k] as usize) + 1 < CARDINALITIES[k]).collect();
-        let bigger: Vec<Design> = smaller.iter().map(|d| { let mut b = *d; b[k] += 1; b }).collect();
+        let smaller: Vec<Design> = designs
+            .into_iter()
+            .filter(|d| (d[k] as usize) + 1 < CARDINALITIES[k])
+            .collect();
+        let bigger: Vec<Design> = smaller
+            .iter()
+            .map(|d| {
+                let mut b = *d;
+                b[k] += 1;
+                b
+            })
+            .collect();
         let before = simulate_batch(&smaller, wl);
         let after = simulate_batch(&bigger, wl);
-        for i in 0..smaller.len() {
+        for (i, d) in smaller.iter().enumerate() {
             prop_assert!(after.area_mm2[i] > before.area_mm2[i], "{name}: area fell with {k}");
             if before.feasible[i] {
-                prop_assert!(after.feasible[i], "{name} {:?}: more of {k} made it infeasible", smaller[i]);
+                prop_assert!(
+                    after.feasible[i],
+                    "{name} {d:?}: more of {k} made it infeasible"
+                );
                 prop_assert!(
                     after.latency_ms[i] <= before.latency_ms[i] * (1.0 + 1e-12),
-                    "{name} {:?}: more of {k} raised latency {} -> {}",
-                    smaller[i], before.latency_ms[i], after.latency_ms[i]
+                    "{name} {d:?}: more of {k} raised latency {} -> {}",
+                    before.latency_ms[i], after.latency_ms[i]
                 );
             }
         }
@@ -109,7 +121,11 @@ proptest! {
     }
 
     #[test]
-    fn a_design_s_result_does_not_depend_on_its_batch(w in workload(), designs in batch(), j in any::<prop::sample::Index>()) {
+    fn a_design_s_result_does_not_depend_on_its_batch(
+        w in workload(),
+        designs in batch(),
+        j in any::<prop::sample::Index>(),
+    ) {
         let (_, wl) = &zoo()[w];
         let all = simulate_batch(&designs, wl);
         let i = j.index(designs.len());
