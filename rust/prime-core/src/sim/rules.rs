@@ -4,8 +4,13 @@
 //! design parameter, so "more of a resource never makes a design infeasible" holds by
 //! construction). The [`Reason`] codes, [`REASON_NAMES`], the kernel's [`first_violated`], the
 //! binding's rule export and the simulator fingerprint are all generated from the one
-//! `rules!` invocation below, so adding a rule is one row here plus its requirement in
-//! `prepared.rs`.
+//! `rules!` invocation below.
+//!
+//! Adding a rule: one row here, its requirement as a field computed in `prepared.rs`, and the
+//! same quantity in the references' `prepare()` (`python/prime_rs/reference/_common.py`; they
+//! check the exported table and raise `NotImplementedError` naming a requirement they lack, so
+//! the equivalence tests point there). The fingerprint changes by itself, so generated data
+//! cached under the old rules is not reused.
 
 use super::PreparedWorkload;
 use crate::space::{idx, Design, PARAMS};
