@@ -7,9 +7,10 @@
 use super::{constants, RULES};
 use crate::space::PARAMS;
 
-/// Revision of the model's formulas (mapping, DRAM traffic, area, energy). Constants and rules
-/// are hashed as data; a change to a formula is not visible as data, so whoever changes one
-/// bumps this number (and re-runs the calibration tests).
+/// Revision of the model's formulas (mapping, DRAM traffic, requirements, area, energy).
+/// Constants and rules are hashed as data; a formula is not, so a change to one must bump this
+/// number. The test `a_changed_output_needs_a_new_model_revision` enforces that: it pins the
+/// outputs of a fixed probe together with this revision.
 pub const MODEL_REVISION: u32 = 1;
 
 /// The canonical text the fingerprint hashes: one line per fact, floats by their bit patterns
@@ -57,6 +58,36 @@ pub fn fingerprint() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::{simulate_batch, PreparedWorkload};
+    use crate::workload::zoo::BUILTINS;
+
+    /// Hash of the model's outputs for 2,000 fixed designs on every built-in workload, printed
+    /// to 7 significant digits so that kernel rewrites which move only the last bits (and libm
+    /// differences between platforms) leave it alone, while any change to a formula shows.
+    fn probe() -> u64 {
+        let designs = crate::space::sample(2000, 7);
+        let mut text = String::new();
+        for b in BUILTINS {
+            let wl = (b.build)().expect("built-in workload");
+            let out = simulate_batch(&designs, &PreparedWorkload::new(&wl.ops));
+            for i in 0..designs.len() {
+                text += &format!(
+                    "{} {:.6e} {:.6e} {:.6e}\n",
+                    out.reason[i], out.latency_ms[i], out.area_mm2[i], out.energy_mj[i]
+                );
+            }
+        }
+        fnv1a64(text.as_bytes())
+    }
+
+    #[test]
+    fn a_changed_output_needs_a_new_model_revision() {
+        assert_eq!(
+            (MODEL_REVISION, format!("{:016x}", probe())),
+            (1, "80671dd8d64a7611".to_string()),
+            "the simulator's outputs changed: bump MODEL_REVISION and pin the new probe hash"
+        );
+    }
 
     #[test]
     fn fnv_matches_its_published_test_vectors() {
