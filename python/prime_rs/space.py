@@ -1,4 +1,4 @@
-"""The PRIME design space (DESIGN.md section 3).
+"""The PRIME design space (its value table lives in ``rust/prime-core/src/space.rs``).
 
 Ten discrete parameters, 452,760,000 designs. A *design* is a row of ten small integer indices
 into the parameters' value lists, in key order (``param_1`` .. ``param_10``); a batch of designs

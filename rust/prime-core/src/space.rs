@@ -1,4 +1,4 @@
-//! The PRIME design space (DESIGN.md section 3): ten discrete parameters with the exact value
+//! The PRIME design space: ten discrete parameters with the exact value
 //! lists of the released PRIME code. A design is a row of ten small indices (`[u8; 10]`), one per
 //! parameter in key order (`param_1` .. `param_10`).
 //!

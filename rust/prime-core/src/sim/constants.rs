@@ -1,9 +1,9 @@
 //! Every constant of the simulator, with where it comes from. One technology point throughout:
 //! a 16 nm-class edge chip (the Edge TPU's node is not public). Numbers tagged "calibrated" were
-//! set once against the targets of DESIGN.md section 4 (reference design ≈ 27 mm², MobileNetV2 in
-//! single-digit milliseconds, 10-40% of uniform random designs feasible per application) and are
+//! set once against the targets of docs/simulator.md section 4 (reference design ≈ 27 mm², MobileNetV2
+//! in single-digit milliseconds, 10-40% of uniform random designs feasible per application) and are
 //! frozen; the calibration section of tests/test_simulator.py holds the targets. Sources are
-//! listed in shared/SIMULATOR_NOTES.md section 2.
+//! discussed in docs/simulator.md section 2.
 
 /// Writes each constant once: the `pub const` the kernel uses and its row in [`ALL`], the table
 /// the Python references and the simulator fingerprint read, cannot drift apart.
@@ -19,16 +19,16 @@ macro_rules! constants {
 
 constants! {
     /// Core clock. Coral's Edge TPU delivers 4 TOPS int8 with 4096 MACs (4x4 PEs x 4 cores x 64
-    /// lanes, our reference design), which is 500 MHz (SIMULATOR_NOTES 3.2, coral.ai FAQ).
+    /// lanes, our reference design), which is 500 MHz (coral.ai FAQ; docs/simulator.md section 3).
     CLOCK_GHZ = 0.5;
 
     /// Width of a PE memory's port towards its cores (bytes per cycle per PE): a 512-bit port, the
-    /// size of ZigZag's edge_tpu_like weight SRAM access (SIMULATOR_NOTES 1.3).
+    /// size of ZigZag's edge_tpu_like weight SRAM access (docs/simulator.md section 1).
     ONCHIP_BYTES_PER_CYCLE = 64.0;
 
     /// Pipeline fill/drain per pass of the lanes over one output tile (cycles). SCALE-Sim's WS fold
-    /// costs 2R + C - 2 beyond its T streaming cycles (SIMULATOR_NOTES 1.1); with short SIMD rows
-    /// rather than a systolic array we charge a fixed 8 (calibrated).
+    /// costs 2R + C - 2 beyond its T streaming cycles (docs/simulator.md section 1); with short
+    /// SIMD rows rather than a systolic array we charge a fixed 8 (calibrated).
     PASS_FILL_CYCLES = 8.0;
 
     /// Instruction entries per op (set-up, DMA descriptors, synchronisation; calibrated), per
@@ -65,11 +65,11 @@ constants! {
     /// SRAM macro area = a·bytes + b·sqrt(bytes) (mm²). a = 0.8 mm²/MiB: CACTI's 3.36 mm²/MiB at 45
     /// nm (Accelergy ART) scaled to a 16 nm-class node (calibrated within that range). b makes a 4
     /// KiB macro ≈2.5x less dense per byte than a 4 MiB one (b = 96·a per sqrt-byte), the periphery
-    /// share of small arrays (SIMULATOR_NOTES 2).
+    /// share of small arrays (docs/simulator.md section 2).
     SRAM_MM2_PER_BYTE = 0.8 / 1_048_576.0;
     SRAM_MM2_PER_SQRT_BYTE = 96.0 * 0.8 / 1_048_576.0;
     /// One int8 MAC lane with its int32 accumulator and pipeline registers: 350 µm² (Aladdin parts
-    /// and MAESTRO's 283 µm² at 28 nm; SIMULATOR_NOTES 2).
+    /// and MAESTRO's 283 µm² at 28 nm; docs/simulator.md section 2).
     MAC_LANE_MM2 = 350e-6;
     /// Instruction memory word: 4 bytes per entry (not published; our choice, documented).
     INSTR_BYTES_PER_ENTRY = 4.0;

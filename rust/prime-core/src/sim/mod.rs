@@ -1,4 +1,4 @@
-//! The analytical EdgeTPU-like simulator (DESIGN.md section 4; SIMULATOR_NOTES.md section 6).
+//! The analytical EdgeTPU-like simulator (sources and calibration: docs/simulator.md).
 //!
 //! # The chip
 //! `P = pe_x·pe_y` PEs, each with `c` cores and a shared PE memory; each core has `L` int8 MAC
