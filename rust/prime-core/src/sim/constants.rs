@@ -62,10 +62,10 @@ constants! {
     /// Static (leakage and clock-tree) power per mm² (mW): ≈0.27 W for the 27 mm² reference.
     STATIC_MW_PER_MM2 = 10.0;
 
-    /// SRAM macro area = a·bytes + b·sqrt(bytes) (mm²). a = 0.8 mm²/MiB: CACTI's 3.36 mm²/MiB at 45
-    /// nm (Accelergy ART) scaled to a 16 nm-class node (calibrated within that range). b makes a 4
-    /// KiB macro ≈2.5x less dense per byte than a 4 MiB one (b = 96·a per sqrt-byte), the periphery
-    /// share of small arrays (docs/simulator.md section 2).
+    /// SRAM macro area = a·bytes + b·sqrt(bytes) (mm²). a = 0.8 mm²/MiB: CACTI's 3.36 mm²/MiB
+    /// at 45 nm (Accelergy ART) scaled to a 16 nm-class node (calibrated within that range). b
+    /// makes a 4 KiB macro ≈2.5x less dense per byte than a 4 MiB one (b = 96·a per sqrt-byte),
+    /// the periphery share of small arrays (docs/simulator.md section 2).
     SRAM_MM2_PER_BYTE = 0.8 / 1_048_576.0;
     SRAM_MM2_PER_SQRT_BYTE = 96.0 * 0.8 / 1_048_576.0;
     /// One int8 MAC lane with its int32 accumulator and pipeline registers: 350 µm² (Aladdin parts
