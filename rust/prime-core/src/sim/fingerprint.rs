@@ -7,10 +7,11 @@
 use super::{constants, RULES};
 use crate::space::PARAMS;
 
-/// Revision of the model's formulas (mapping, DRAM traffic, requirements, area, energy).
-/// Constants and rules are hashed as data; a formula is not, so a change to one must bump this
-/// number. The test `a_changed_output_needs_a_new_model_revision` enforces that: it pins the
-/// outputs of a fixed probe together with this revision.
+/// Revision of the model's formulas (mapping, DRAM traffic, requirements, area, energy) and of
+/// the built-in workloads. Constants and rules are hashed as data; a formula or a zoo network is
+/// not, so a change to one must bump this number. The test
+/// `a_changed_output_needs_a_new_model_revision` enforces that: it pins the outputs of a fixed
+/// probe over every built-in workload together with this revision.
 pub const MODEL_REVISION: u32 = 1;
 
 /// The canonical text the fingerprint hashes: one line per fact, floats by their bit patterns
