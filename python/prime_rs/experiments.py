@@ -41,6 +41,7 @@ import numpy as np
 from prime_rs import baselines, runs
 from prime_rs.checks import count
 from prime_rs.errors import InvalidArgumentError
+from prime_rs.objective import DEFAULT_AREA_BUDGET
 from prime_rs.pipeline import (
     OptimizeSettings,
     best_index,
@@ -79,7 +80,7 @@ def _is_baseline(method: str) -> bool:
 @dataclass
 class CompareSettings:
     apps: list[str] = field(default_factory=lambda: ["mobilenet_v2"])
-    area_budget: float = 27.0
+    area_budget: float = DEFAULT_AREA_BUDGET
     data: str | None = None
     dataset_designs: int = 100_000
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2])

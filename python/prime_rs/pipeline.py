@@ -38,7 +38,7 @@ from prime_rs.errors import (
     NoFeasibleDesignError,
     UnknownApplicationError,
 )
-from prime_rs.objective import Evaluation, Task, check_area_budget
+from prime_rs.objective import DEFAULT_AREA_BUDGET, Evaluation, Task, check_area_budget
 from prime_rs.optimize import SearchConfig, SearchResult, surrogate_search
 from prime_rs.oracles import NO_ORACLE, NoOracle, Oracle, oracle_from_spec
 from prime_rs.space import SPACE
@@ -55,7 +55,7 @@ class OptimizeSettings:
     """Everything that defines a run; saved as the run's config.toml."""
 
     apps: list[str] = field(default_factory=lambda: ["mobilenet_v2"])
-    area_budget: float = 27.0
+    area_budget: float = DEFAULT_AREA_BUDGET
     data: str | None = None
     dataset_designs: int = DEFAULT_DATASET_DESIGNS
     dataset_mode: str = "random"

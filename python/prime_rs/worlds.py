@@ -48,12 +48,11 @@ KEY_DATA_ONLY = "prime_rs.data_only_applications"
 def builtin_fingerprint() -> str:
     """The fingerprint of the built-in simulator's model: the one place it is read from.
 
-    Two datasets with the same fingerprint were produced by the same model. Until the simulator
-    exposes a fingerprint of its constants and rules, the package version stands in for it."""
-    import prime_rs
+    Two datasets with the same fingerprint were produced by the same model: it hashes the
+    model's constants, rules and revision (``prime_rs.simulator.FINGERPRINT``)."""
     from prime_rs import simulator
 
-    return str(getattr(simulator, "FINGERPRINT", f"prime-rs {prime_rs.__version__}"))
+    return simulator.FINGERPRINT
 
 
 def check_latency_unit(unit: str) -> str:

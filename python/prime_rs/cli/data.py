@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from prime_rs.cli.common import cli_errors, progress_bar, stderr_console
+from prime_rs.objective import DEFAULT_AREA_BUDGET
 
 data_app = typer.Typer(
     name="data",
@@ -47,7 +48,7 @@ def generate(
         typer.Option(
             "--area-budget", help="Area budget (mm²) of the search fitness (mode search)."
         ),
-    ] = 27.0,
+    ] = DEFAULT_AREA_BUDGET,
     population: Annotated[
         int, typer.Option(help="Population of each search run (mode search).")
     ] = 512,
@@ -264,7 +265,7 @@ def stats(
     area_budget: Annotated[
         float,
         typer.Option("--area-budget", help="Area budget (mm²) of the regression/infeasible split."),
-    ] = 27.0,
+    ] = DEFAULT_AREA_BUDGET,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Per-application counts and runtimes (the PRIME README table) and the area-budget split."""

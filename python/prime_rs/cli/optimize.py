@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from prime_rs.cli.common import cli_errors, search_progress, stderr_console
+from prime_rs.objective import DEFAULT_AREA_BUDGET
 
 # Options shared by optimize, propose and compare (the Python API is the one home of their
 # defaults: None means "not given").
@@ -318,7 +319,9 @@ def compare(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path(
         "runs/compare"
     ),
-    area_budget: Annotated[float, typer.Option("--area-budget", help="Area budget (mm²).")] = 27.0,
+    area_budget: Annotated[
+        float, typer.Option("--area-budget", help="Area budget (mm²).")
+    ] = DEFAULT_AREA_BUDGET,
     data: Annotated[Path | None, typer.Option("--data", help="Logged dataset (Parquet).")] = None,
     zero_shot: Annotated[bool, typer.Option("--zero-shot", help="Zero-shot task.")] = False,
     train_apps: Annotated[

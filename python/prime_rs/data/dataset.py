@@ -27,6 +27,7 @@ from prime_rs.errors import (
     UnknownApplicationError,
 )
 from prime_rs.fileio import atomic_path
+from prime_rs.objective import DEFAULT_AREA_BUDGET
 from prime_rs.worlds import World, world_of
 
 #: Version of the on-disk layout, stored as ``prime_rs.format_version``.
@@ -218,7 +219,9 @@ class Dataset:
             mask &= self.feasible == bool(feasible)
         return self.take(mask)
 
-    def split_feasible(self, area_budget: float | None = 27.0) -> tuple[Dataset, Dataset]:
+    def split_feasible(
+        self, area_budget: float | None = DEFAULT_AREA_BUDGET
+    ) -> tuple[Dataset, Dataset]:
         """(regression set, "infeasible" set) as in DESIGN.md section 6: feasible rows within the
         area budget, and everything else (simulator-infeasible plus over-budget)."""
         ok = self.feasible.copy()

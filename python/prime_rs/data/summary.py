@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from prime_rs.data.dataset import Dataset, _codes
+from prime_rs.objective import DEFAULT_AREA_BUDGET
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,9 @@ def _summarise(
     )
 
 
-def stats(ds: Dataset, area_budget: float | None = 27.0) -> tuple[list[AppStats], AppStats]:
+def stats(
+    ds: Dataset, area_budget: float | None = DEFAULT_AREA_BUDGET
+) -> tuple[list[AppStats], AppStats]:
     """(one row per application sorted by name, the total over all rows)."""
     codes, dictionary = _codes(ds.table, "application")
     lat, area, feas = ds.latency_ms, ds.area_mm2, ds.feasible
@@ -69,7 +72,7 @@ def stats(ds: Dataset, area_budget: float | None = 27.0) -> tuple[list[AppStats]
     return rows, _summarise("all", lat, area, feas, area_budget)
 
 
-def stats_json(ds: Dataset, area_budget: float | None = 27.0) -> dict[str, Any]:
+def stats_json(ds: Dataset, area_budget: float | None = DEFAULT_AREA_BUDGET) -> dict[str, Any]:
     rows, total = stats(ds, area_budget)
     return {
         "rows": len(ds),
