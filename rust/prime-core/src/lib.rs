@@ -5,11 +5,13 @@
 //! * [`workload`]: the layer IR, the built-in network zoo, workload files and context vectors.
 //! * [`sim`]: the analytical EdgeTPU-like simulator (latency, area, energy, feasibility).
 //! * [`search`]: population kernels shared by the optimisers.
+//! * [`enumerate`]: exhaustive enumeration of a task's designs (the true optimum; evaluation only).
 //! * [`dataset`]: readers for logged data (the published PRIME TFRecords).
 //!
 //! Nothing here knows about Python; the `prime-py` crate is a thin binding over these modules.
 
 pub mod dataset;
+pub mod enumerate;
 pub mod error;
 pub mod search;
 pub mod sim;
