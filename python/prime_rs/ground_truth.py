@@ -197,7 +197,9 @@ def _index_of(param: int, value: Any) -> int:
         ) from None
 
 
-def _subspace(fixed: Mapping[str, Any] | None) -> tuple[list[list[int]], dict[str, tuple[int, ...]]]:
+def _subspace(
+    fixed: Mapping[str, Any] | None,
+) -> tuple[list[list[int]], dict[str, tuple[int, ...]]]:
     """Allowed indices per parameter, and the restricted parameters' raw values by name."""
     sets = [list(range(c)) for c in SPACE.cardinalities]
     described: dict[str, tuple[int, ...]] = {}
@@ -283,7 +285,8 @@ def exhaustive(
     ``fixed`` restricts the sub-space: ``{parameter: value or values}`` with physical names or
     ``param_k`` keys and raw values (``{"pe_x": 4, "dram_bandwidth": [20, 25]}``).
     ``threads``: a dedicated pool of that many threads (all cores by default; the result does
-    not depend on it). ``progress(covered, size)`` is called after every native call.
+    not depend on it). ``progress(covered, size)`` is called before the first native call
+    and after every one (not at all for a cached result).
     ``cache=False`` neither reads nor writes the cache.
 
     Raises :class:`~prime_rs.errors.InvalidArgumentError` before any work for an empty
@@ -317,6 +320,8 @@ def exhaustive(
 
     native = _native.Enumeration(tables, sets, budget, k, threads)
     start = time.perf_counter()
+    if progress is not None:
+        progress(0, int(native.size))
     while not native.done:
         covered = native.advance(CALL_ORDINALS)
         if progress is not None:
