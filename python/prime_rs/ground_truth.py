@@ -102,8 +102,8 @@ class Exhaustive:
 
     def quantile(self, latency_ms: npt.ArrayLike) -> Any:
         """The share of the feasible in-budget designs whose geometric-mean latency is at most
-        ``latency_ms`` (a number or an array): the optimum is at ``1 / feasible``, the slowest
-        design at 1. Exact below the ``k``-th best latency (every design that fast is among the
+        ``latency_ms`` (a number or an array): the optimum is at ``1 / feasible`` (more when
+        designs tie with it), the slowest design at 1. Exact below the ``k``-th best latency (every design that fast is among the
         best kept) and at the extremes; in between, interpolated log-linearly inside the
         histogram bin (each spans 2.3% of latency). NaN when no design is feasible."""
         x = np.asarray(latency_ms, dtype=np.float64)
@@ -214,7 +214,8 @@ def _subspace(
         p = SPACE.params[k]
         if p.name in described:
             raise InvalidArgumentError(f"parameter '{p.name}' is fixed twice")
-        values = list(value) if isinstance(value, Sequence | np.ndarray) else [value]
+        many = isinstance(value, Sequence | np.ndarray) and not isinstance(value, str | bytes)
+        values = list(value) if many else [value]
         if not values:
             raise InvalidArgumentError(f"the sub-space is empty: parameter '{p.name}' has no value")
         idx = sorted({_index_of(k, v) for v in values})

@@ -23,7 +23,8 @@ def _parse_value(text: str, item: str) -> float:
         raise InvalidArgumentError(
             f"--fix {item!r}: {text!r} is not a number (suffixes Ki and Mi are allowed)"
         )
-    return float(m.group(1)) * _SUFFIX[(m.group(2) or "").lower()]
+    value = float(m.group(1)) * _SUFFIX[(m.group(2) or "").lower()]
+    return int(value) if value.is_integer() else value
 
 
 def parse_fixed(items: list[str]) -> dict[str, list[float]]:
