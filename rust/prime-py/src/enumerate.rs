@@ -39,7 +39,10 @@ impl PyEnumeration {
         let sets: [Vec<u8>; N_PARAMS] = sets.try_into().map_err(|s: Vec<Vec<u8>>| {
             invalid_argument(
                 py,
-                format!("sub-space needs {N_PARAMS} sets of indices, got {}", s.len()),
+                format!(
+                    "sub-space needs {N_PARAMS} sets of indices, got {}",
+                    s.len()
+                ),
             )
         })?;
         let mut workloads = Vec::with_capacity(op_tables.len());

@@ -166,7 +166,11 @@ impl Enumeration {
         if k as u64 > space.size() {
             return Err(Error::InvalidArgument(format!(
                 "k = {k} is larger than the {} ({} designs)",
-                if space.is_full() { "space" } else { "sub-space" },
+                if space.is_full() {
+                    "space"
+                } else {
+                    "sub-space"
+                },
                 space.size()
             )));
         }

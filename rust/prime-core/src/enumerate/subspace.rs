@@ -20,8 +20,10 @@ pub struct SubSpace {
 impl SubSpace {
     /// Every design of the space.
     pub fn full() -> Self {
-        Self::from_sets(std::array::from_fn(|k| (0..CARDINALITIES[k] as u8).collect()))
-            .expect("the full space is a valid sub-space")
+        Self::from_sets(std::array::from_fn(|k| {
+            (0..CARDINALITIES[k] as u8).collect()
+        }))
+        .expect("the full space is a valid sub-space")
     }
 
     /// The sub-space with the given allowed indices per parameter (key order). Each set must be

@@ -87,7 +87,9 @@ fn subspace_sets_are_sorted_deduplicated_and_checked() {
     sets[2] = vec![7];
     let e = SubSpace::from_sets(sets).unwrap_err().to_string();
     assert!(e.contains("no index 7"), "{e}");
-    let e = SubSpace::with_fixed(&[(1, 0), (1, 2)]).unwrap_err().to_string();
+    let e = SubSpace::with_fixed(&[(1, 0), (1, 2)])
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("'pe_y' is fixed twice"), "{e}");
     assert!(SubSpace::with_fixed(&[(10, 0)]).is_err());
 }
@@ -131,8 +133,14 @@ fn enumeration_matches_brute_force() {
         assert_eq!(e.run(), space.size());
         assert!(e.is_done());
         let got = e.summary();
-        assert!(got.feasible > k as u64, "{apps:?}: too few feasible designs to test");
-        assert!(got.in_budget > got.feasible, "{apps:?}: no design was infeasible");
+        assert!(
+            got.feasible > k as u64,
+            "{apps:?}: too few feasible designs to test"
+        );
+        assert!(
+            got.in_budget > got.feasible,
+            "{apps:?}: no design was infeasible"
+        );
         assert_eq!(got, want, "{apps:?}");
         assert_eq!(got.hist_counts.iter().sum::<u64>(), got.feasible);
     }
@@ -147,7 +155,11 @@ fn ties_are_broken_by_design_id() {
     e.run();
     let s = e.summary();
     let ties = s.geomean_ms.windows(2).filter(|w| w[0] == w[1]).count();
-    assert!(ties > 0, "no tie among the best designs: {:?}", s.geomean_ms);
+    assert!(
+        ties > 0,
+        "no tie among the best designs: {:?}",
+        s.geomean_ms
+    );
     for (w, ids) in s.geomean_ms.windows(2).zip(s.ids.windows(2)) {
         assert!(w[0] < w[1] || (w[0] == w[1] && ids[0] < ids[1]));
     }
@@ -199,11 +211,17 @@ fn bad_questions_are_refused_before_any_work() {
     assert!(msg(Enumeration::new(wls(), space(), -1.0, 1)).contains("positive finite"));
     assert!(msg(Enumeration::new(wls(), space(), 27.0, 0)).contains("at least 1"));
     let e = msg(Enumeration::new(wls(), space(), 27.0, 49_001));
-    assert!(e.contains("larger than the sub-space (49000 designs)"), "{e}");
+    assert!(
+        e.contains("larger than the sub-space (49000 designs)"),
+        "{e}"
+    );
     // The all-minimum design has about 1 mm², but fixing 32x32 PEs leaves nothing under 27.
     let big = SubSpace::with_fixed(&[(0, 9), (1, 9)]).unwrap();
     let e = msg(Enumeration::new(wls(), big, 27.0, 1));
-    assert!(e.contains("no design of the sub-space meets the area budget"), "{e}");
+    assert!(
+        e.contains("no design of the sub-space meets the area budget"),
+        "{e}"
+    );
     let e = msg(Enumeration::new(wls(), SubSpace::full(), 0.01, 1));
     assert!(e.contains("no design of the space meets"), "{e}");
     let e = msg(Enumeration::new(wls(), SubSpace::full(), 27.0, MAX_K + 1));
@@ -247,7 +265,10 @@ fn topk_keeps_the_same_set_in_any_arrival_order() {
 #[test]
 fn histogram_bins_follow_their_edges() {
     let e = histogram::edges();
-    assert_eq!(e.len(), histogram::HIST_DECADES * histogram::HIST_BINS_PER_DECADE + 1);
+    assert_eq!(
+        e.len(),
+        histogram::HIST_DECADES * histogram::HIST_BINS_PER_DECADE + 1
+    );
     assert!(e.windows(2).all(|w| w[0] < w[1]));
     assert_eq!(histogram::bin_of(&e, 1e-9), 0);
     assert_eq!(histogram::bin_of(&e, e[0]), 1);

@@ -56,6 +56,8 @@ impl TopK {
     pub fn sorted(&self) -> Vec<(f64, u64)> {
         let mut v: Vec<(u64, u64)> = self.heap.iter().copied().collect();
         v.sort_unstable();
-        v.into_iter().map(|(b, id)| (f64::from_bits(b), id)).collect()
+        v.into_iter()
+            .map(|(b, id)| (f64::from_bits(b), id))
+            .collect()
     }
 }
