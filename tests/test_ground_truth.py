@@ -230,6 +230,7 @@ def test_progress_reports_and_an_interrupt_writes_nothing(
         ({"fixed": {**FIXED, "pe_x": 3}}, "'pe_x' cannot be 3: allowed values are 1, 2, 4"),
         ({"fixed": {**FIXED, "pe_x": "four"}}, "'pe_x' cannot be 'four'"),
         ({"fixed": {**FIXED, "pe_x": []}}, "sub-space is empty: parameter 'pe_x'"),
+        ({"fixed": {**FIXED, "pe_x": True}}, "'pe_x' cannot be True"),
         ({"fixed": {**FIXED, "nope": 1}}, "unknown parameter 'nope'"),
         ({"fixed": {**FIXED, "param_1": 4, "pe_x": 4}}, "'pe_x' is fixed twice"),
         ({"fixed": [("pe_x", 4)]}, "fixed must map parameter names to values"),
@@ -244,6 +245,17 @@ def test_bad_questions_raise_typed_errors_before_any_work(
     args: dict[str, object] = {"fixed": FIXED} | kwargs
     with pytest.raises(InvalidArgumentError, match=message):
         exhaustive("mobilenet_v2", **args)  # type: ignore[arg-type]
+
+
+def test_only_the_builtin_world_has_a_ground_truth() -> None:
+    from prime_rs.oracles import CallableOracle
+
+    def evaluate(designs: np.ndarray, apps: tuple[str, ...]) -> dict[str, np.ndarray]:
+        raise AssertionError("never called")
+
+    task = Task("mobilenet_v2", oracle=CallableOracle(evaluate))
+    with pytest.raises(InvalidArgumentError, match="only in the built-in world"):
+        exhaustive(task, fixed=FIXED)
 
 
 def test_k_larger_than_the_whole_space() -> None:

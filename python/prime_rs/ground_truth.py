@@ -212,6 +212,8 @@ def _subspace(
     for key, value in fixed.items():
         k = SPACE.index(key)
         p = SPACE.params[k]
+        if isinstance(value, bool):
+            raise InvalidArgumentError(f"parameter '{p.name}' cannot be {value!r}")
         if p.name in described:
             raise InvalidArgumentError(f"parameter '{p.name}' is fixed twice")
         many = isinstance(value, Sequence | np.ndarray) and not isinstance(value, str | bytes)
@@ -299,6 +301,12 @@ def exhaustive(
 
     if isinstance(task_or_apps, Task):
         task = task_or_apps
+        world = getattr(task.oracle, "world", "builtin")
+        if world != "builtin":
+            raise InvalidArgumentError(
+                "the true optimum is known only in the built-in world; this task's oracle "
+                f"({type(task.oracle).__name__}) is in the {world!r} world"
+            )
         if area_budget is not None and float(area_budget) != task.area_budget:
             task = Task(task.workloads, area_budget)
     else:
