@@ -65,7 +65,7 @@ def optimum(
         ),
     ] = None,
     threads: Annotated[
-        int | None, typer.Option("--threads", help="Worker threads [default: all cores].")
+        int | None, typer.Option("--threads", help="Worker threads (default: all cores).")
     ] = None,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Neither read nor write the cache of optima.")
