@@ -2,7 +2,7 @@
 `tests/test_stubs.py` with mypy.stubtest). Sections follow the binding crate's modules."""
 
 import os
-from typing import Any
+from typing import Any, final
 
 import numpy as np
 import numpy.typing as npt
@@ -86,3 +86,24 @@ def dataset_write_tfrecord(
     float_features: list[tuple[str, npt.NDArray[np.float32]]],
     int_features: list[tuple[str, npt.NDArray[np.int64]]],
 ) -> int: ...
+
+# --- enumerate (rust/prime-py/src/enumerate.rs) ---
+
+@final
+class Enumeration:
+    def __new__(
+        cls,
+        op_tables: list[npt.NDArray[np.int64]],
+        sets: list[list[int]],
+        area_budget: float,
+        k: int,
+        threads: int | None = None,
+    ) -> Enumeration: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def covered(self) -> int: ...
+    @property
+    def done(self) -> bool: ...
+    def advance(self, n: int) -> int: ...
+    def summary(self) -> dict[str, Any]: ...

@@ -6,11 +6,13 @@
 //! * [`sim`]: the analytical EdgeTPU-like simulator (latency, area, energy, feasibility).
 //! * [`search`]: population kernels shared by the optimisers.
 //! * [`rng`]: per-row random streams and the parallel maps that keep results thread-count free.
+//! * [`enumerate`]: exhaustive enumeration of a task's designs (the true optimum; evaluation only).
 //! * [`dataset`]: readers for logged data (the published PRIME TFRecords).
 //!
 //! Nothing here knows about Python; the `prime-py` crate is a thin binding over these modules.
 
 pub mod dataset;
+pub mod enumerate;
 pub mod error;
 pub mod rng;
 pub mod search;

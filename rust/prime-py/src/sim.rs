@@ -28,7 +28,10 @@ pub const OP_COLUMNS: [&str; 14] = [
     "out_bytes",
 ];
 
-fn ops_from_table(py: Python<'_>, table: &PyReadonlyArray2<'_, i64>) -> PyResult<Vec<Op>> {
+pub(crate) fn ops_from_table(
+    py: Python<'_>,
+    table: &PyReadonlyArray2<'_, i64>,
+) -> PyResult<Vec<Op>> {
     let t = table.as_array();
     if t.ncols() != OP_COLUMNS.len() || t.nrows() == 0 {
         return Err(invalid_argument(
