@@ -21,7 +21,7 @@ use crate::space::{idx, Design, PARAMS};
 
 /// Designs per block: large enough to amortise the per-op constants, small enough for the
 /// block's columns to stay in L1.
-pub(super) const BLOCK: usize = 64;
+pub(super) const BLOCK: usize = 256;
 
 const fn all_powers_of_two(values: &[u64]) -> bool {
     let mut i = 0;
@@ -91,6 +91,9 @@ impl Block {
     }
 }
 
+/// Every op over the first `nf` designs of a block.
+type OpsFn = fn(&mut Block, usize, &PreparedWorkload);
+
 /// Simulate a block of at most [`BLOCK`] designs into the output slices (all of its length).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn simulate_block(
@@ -102,6 +105,21 @@ pub(super) fn simulate_block(
     reason: &mut [u8],
     energy_mj: &mut [f64],
 ) {
+    let out = (latency_ms, area_mm2, feasible, reason, energy_mj);
+    simulate_block_using(all_ops, designs, wl, out);
+}
+
+/// The output columns of a block.
+type BlockOut<'a> = (
+    &'a mut [f64],
+    &'a mut [f64],
+    &'a mut [bool],
+    &'a mut [u8],
+    &'a mut [f64],
+);
+
+fn simulate_block_using(ops: OpsFn, designs: &[Design], wl: &PreparedWorkload, out: BlockOut) {
+    let (latency_ms, area_mm2, feasible, reason, energy_mj) = out;
     debug_assert!(designs.len() <= BLOCK);
     // Latency is only defined for feasible designs, so only they enter the op loop, packed.
     let mut s = Block::new();
@@ -125,7 +143,7 @@ pub(super) fn simulate_block(
             nf += 1;
         }
     }
-    all_ops(&mut s, nf, wl);
+    ops(&mut s, nf, wl);
     let n_ops = wl.len() as f64;
     for f in 0..nf {
         let j = slot[f];
@@ -267,3 +285,6 @@ fn memory_op(s: &mut Block, nf: usize, wl: &PreparedWorkload, i: usize, last: us
         finish_op(s, f, t_map, dram, onchip_pe * s.pes[f]);
     }
 }
+
+#[cfg(test)]
+mod tests;
