@@ -8,10 +8,11 @@
 //!   activation memory are powers of two, so dividing by them is multiplying by an exact
 //!   reciprocal, and `ceil(n / (c·L)) = ceil(ceil(n / c) / L)` reuses the per-core split: 9
 //!   divisions per (design, GEMM op) instead of 16, each value bit-identical to the direct form.
-//! * x86-64's baseline (SSE2) has no vector `ceil`: there every ceil is a libm call and the loop
-//!   stays scalar. The same code is therefore also compiled for AVX2 and picked at run time.
-//!   Only IEEE-exact operations are involved and Rust never contracts `a·b + c` into an FMA, so
-//!   both builds give bit-identical results.
+//! * x86-64's baseline (SSE2) has no rounding instruction: there every ceil is a call to a
+//!   software `ceil` that branches on the exponent, and the loop stays scalar. The same code is
+//!   therefore also compiled for AVX2 and picked at run time. Only IEEE-exact operations are
+//!   involved and Rust never contracts `a·b + c` into an FMA, so both builds give bit-identical
+//!   results.
 
 use super::area;
 use super::constants::*;
