@@ -37,7 +37,7 @@ CPU = "simulate, CPU time (all threads)"
 # (method, designs when measuring, designs when only testing)
 METHODS = {
     "native_all_threads": (1_000_000, 2_000),
-    "native_one_thread": (300_000, 2_000),
+    "native_one_thread": (1_000_000, 2_000),
     "numpy": (100_000, 2_000),
     "python": (300, 20),
 }
