@@ -77,6 +77,12 @@ impl Block {
         }
     }
 
+    /// The smallest parameter memory and half PE memory of the first `nf` designs.
+    fn minima(&self, nf: usize) -> (f64, f64) {
+        let min = |col: &[f64]| col[..nf].iter().copied().fold(f64::INFINITY, f64::min);
+        (min(&self.mp), min(&self.half))
+    }
+
     fn set(&mut self, f: usize, v: &DesignValues) {
         self.pes[f] = v.pes;
         self.cores[f] = v.cores;
@@ -181,11 +187,22 @@ unsafe fn all_ops_avx2(s: &mut Block, nf: usize, wl: &PreparedWorkload) {
 #[inline(always)]
 fn all_ops_body(s: &mut Block, nf: usize, wl: &PreparedWorkload) {
     let last = wl.len().saturating_sub(1);
+    let (min_mp, min_half) = s.minima(nf);
     for i in 0..wl.len() {
-        if wl.is_gemm[i] {
-            gemm_op(s, nf, wl, i, last);
-        } else {
+        if !wl.is_gemm[i] {
             memory_op(s, nf, wl, i, last);
+            continue;
+        }
+        // Most ops can take neither rare branch on any design of the block; their loop then
+        // goes without it. A core's weight slice is at most n·k, and a design re-fetches only
+        // for a single-repetition op whose weights exceed half its PE memory.
+        let split = wl.n[i] * wl.k[i] > min_mp;
+        let refetch = wl.weight_bytes[i] > min_half && wl.reps[i] <= 1.0;
+        match (split, refetch) {
+            (false, false) => gemm_op::<false, false>(s, nf, wl, i, last),
+            (false, true) => gemm_op::<false, true>(s, nf, wl, i, last),
+            (true, false) => gemm_op::<true, false>(s, nf, wl, i, last),
+            (true, true) => gemm_op::<true, true>(s, nf, wl, i, last),
         }
     }
 }
@@ -210,7 +227,16 @@ fn boundary_bytes(i: usize, last: usize, fits: bool, ai: f64, ao: f64) -> f64 {
 }
 
 #[inline(always)]
-fn gemm_op(s: &mut Block, nf: usize, wl: &PreparedWorkload, i: usize, last: usize) {
+/// One GEMM op over the block. `SPLIT = false` promises that no design splits its weights,
+/// `REFETCH = false` that none pays the re-fetch loop order; the results are the same either
+/// way, only the work differs.
+fn gemm_op<const SPLIT: bool, const REFETCH: bool>(
+    s: &mut Block,
+    nf: usize,
+    wl: &PreparedWorkload,
+    i: usize,
+    last: usize,
+) {
     let (m, n, k, reps) = (wl.m[i], wl.n[i], wl.k[i], wl.reps[i]);
     let (wb, ai, ao) = (wl.weight_bytes[i], wl.in_bytes[i], wl.out_bytes[i]);
     let pass = k + PASS_FILL_CYCLES;
@@ -225,7 +251,7 @@ fn gemm_op(s: &mut Block, nf: usize, wl: &PreparedWorkload, i: usize, last: usiz
         let comp_a = rows_pe * (n_core_a * inv_lanes).ceil() * pass;
         let in_pe_a = cdiv(ai * rows_pe, m);
         let wcore_a = n_core_a * k;
-        let wsplit_a = wcore_a > mp;
+        let wsplit_a = SPLIT && wcore_a > mp;
         let reload_a = if wsplit_a {
             (in_pe_a * inv_ma).ceil()
         } else {
@@ -244,7 +270,7 @@ fn gemm_op(s: &mut Block, nf: usize, wl: &PreparedWorkload, i: usize, last: usiz
         let comp_b = m * (n_core_b * inv_lanes).ceil() * pass;
         let w_pe_b = cdiv(wb * n_pe_b, n);
         let wcore_b = n_core_b * k;
-        let wsplit_b = wcore_b > mp;
+        let wsplit_b = SPLIT && wcore_b > mp;
         let reload_b = if wsplit_b { (ai * inv_ma).ceil() } else { 1.0 };
         let spill_b = if wsplit_b && m * n_core_b * 4.0 > mc {
             8.0 * m * n_pe_b * ((wcore_b * inv_mp).ceil() - 1.0)
@@ -262,7 +288,7 @@ fn gemm_op(s: &mut Block, nf: usize, wl: &PreparedWorkload, i: usize, last: usiz
         let w_traffic = if wb <= half { wb } else { wb * reps };
         let dram = if fits {
             w_traffic
-        } else if wb <= half || reps > 1.0 {
+        } else if !REFETCH || wb <= half || reps > 1.0 {
             w_traffic + (ai + ao) * reps
         } else {
             (wb + ai * cdiv(wb, half)).min(ai + wb * cdiv(ai, half)) + ao
