@@ -8,6 +8,9 @@
 //!   activation memory are powers of two, so dividing by them is multiplying by an exact
 //!   reciprocal, and `ceil(n / (c·L)) = ceil(ceil(n / c) / L)` reuses the per-core split: 9
 //!   divisions per (design, GEMM op) instead of 16, each value bit-identical to the direct form.
+//! * A vector loop pays for every branch of the model on every design. Weight splitting and the
+//!   re-fetch loop order are rare, so each GEMM op checks once per block whether any of its
+//!   designs can take them, and otherwise runs a loop compiled without them.
 //! * x86-64's baseline (SSE2) has no rounding instruction: there every ceil is a call to a
 //!   software `ceil` that branches on the exponent, and the loop stays scalar. The same code is
 //!   therefore also compiled for AVX2 and picked at run time. Only IEEE-exact operations are
