@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use prime_core::dataset::{read_files, write::write_file, ReadOptions, Schema};
+use prime_core::tfrecord::{read_files, write::write_file, ReadOptions, Schema};
 
 fn main() -> prime_core::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -64,7 +64,7 @@ fn main() -> prime_core::Result<()> {
 
 #[allow(dead_code)]
 fn framing_only(paths: &[PathBuf]) {
-    use prime_core::dataset::framing::{Frame, Framer};
+    use prime_core::tfrecord::framing::{Frame, Framer};
     let t = Instant::now();
     let mut n = 0;
     for p in paths {

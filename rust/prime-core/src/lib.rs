@@ -5,15 +5,16 @@
 //! * [`workload`]: the layer IR, the built-in network zoo, workload files and context vectors.
 //! * [`sim`]: the analytical EdgeTPU-like simulator (latency, area, energy, feasibility).
 //! * [`search`]: population kernels shared by the optimisers.
-//! * [`dataset`]: readers for logged data (the published PRIME TFRecords).
+//! * [`tfrecord`]: the TFRecord / `tf.train.Example` codec for logged data (the published PRIME
+//!   release), with the design-space value -> index conversion folded into the reader.
 //!
 //! Nothing here knows about Python; the `prime-py` crate is a thin binding over these modules.
 
-pub mod dataset;
 pub mod error;
 pub mod search;
 pub mod sim;
 pub mod space;
+pub mod tfrecord;
 pub mod workload;
 
 pub use error::{Error, Result};

@@ -19,6 +19,10 @@ pub const HEADER_LEN: usize = 12;
 /// Footer bytes after the payload: the payload's masked CRC.
 pub const FOOTER_LEN: usize = 4;
 
+/// The largest payload accepted. A `tf.train.Example` of logged results is a few hundred bytes;
+/// a larger length is a damaged or hostile header, and honouring it would mean buffering it.
+pub const MAX_RECORD_LEN: u64 = 64 << 20;
+
 /// Buffer refill granularity. Large enough that syscalls are negligible, small enough that
 /// rayon over several files keeps memory flat.
 const CHUNK: usize = 4 << 20;
@@ -84,10 +88,13 @@ impl<R: Read> Framer<R> {
             self.pos = 0;
         }
         let want = need.max(CHUNK);
-        if self.buf.len() < want {
-            self.buf.resize(want, 0);
-        }
         while self.end < need && !self.eof {
+            if self.end == self.buf.len() {
+                // Grow only as bytes arrive (doubling): a header may claim far more than the
+                // input holds, and a 76-byte file must not cost a 64 MiB zero-filled buffer.
+                let grown = want.min(self.buf.len().saturating_mul(2).max(CHUNK));
+                self.buf.resize(grown, 0);
+            }
             // Read as much as fits so the next few hundred records need no syscall.
             match self.reader.read(&mut self.buf[self.end..]) {
                 Ok(0) => self.eof = true,
@@ -125,12 +132,19 @@ impl<R: Read> Framer<R> {
                 fatal: true,
             })));
         }
-        if !self.header_ok() {
+        let len = self.header_len();
+        let plausible = len <= MAX_RECORD_LEN;
+        if !plausible || !self.header_ok() {
+            let detail = if plausible {
+                "length checksum mismatch (corrupt record header)".to_string()
+            } else {
+                format!("record length {len} exceeds the {MAX_RECORD_LEN}-byte limit of a record")
+            };
             if !self.resync {
                 self.done = true;
                 return Ok(Some(Frame::Corrupt(FrameError {
                     offset: start,
-                    detail: "length checksum mismatch (corrupt record header)".into(),
+                    detail,
                     fatal: true,
                 })));
             }
@@ -144,32 +158,21 @@ impl<R: Read> Framer<R> {
                     self.done = true;
                     break;
                 }
-                if self.header_ok() {
+                if self.header_len() <= MAX_RECORD_LEN && self.header_ok() {
                     break;
                 }
             }
             return Ok(Some(Frame::Corrupt(FrameError {
                 offset: skipped_from,
                 detail: format!(
-                    "length checksum mismatch; skipped {} bytes to the next valid header",
+                    "{detail}; skipped {} bytes to the next valid header",
                     self.offset() - skipped_from
                 ),
                 fatal: false,
             })));
         }
-        let len = self.header_len();
-        let total = (HEADER_LEN as u64)
-            .saturating_add(len)
-            .saturating_add(FOOTER_LEN as u64);
-        // A length this large cannot be a real record and would make us allocate it; stop.
-        if total > usize::MAX as u64 / 2 {
-            self.done = true;
-            return Ok(Some(Frame::Corrupt(FrameError {
-                offset: start,
-                detail: format!("record length {len} is implausible"),
-                fatal: true,
-            })));
-        }
+        // At most 64 MiB + 16 by the check above, so this fits a usize on every target.
+        let total = HEADER_LEN as u64 + len + FOOTER_LEN as u64;
         let total = total as usize;
         self.fill(total)?;
         if self.avail() < total {
