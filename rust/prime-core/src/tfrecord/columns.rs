@@ -414,6 +414,26 @@ impl Reader {
     }
 }
 
+/// Decode bare payloads as the reader decodes a batch (rows in order, undecodable (payload,
+/// detail)); every row is attributed to file 0. For callers that frame records themselves.
+pub fn decode_records(schema: &Schema, payloads: &[&[u8]]) -> (Batch, Vec<(usize, String)>) {
+    let mut buf = Vec::new();
+    let recs: Vec<Rec> = payloads
+        .iter()
+        .map(|p| {
+            let start = buf.len();
+            buf.extend_from_slice(p);
+            Rec {
+                file: 0,
+                offset: 0,
+                start,
+                end: buf.len(),
+            }
+        })
+        .collect();
+    decode_all(schema, &buf, &recs)
+}
+
 /// Decode the records of one batch in parallel; (rows in order, undecodable (record, detail)).
 fn decode_all(schema: &Schema, payloads: &[u8], recs: &[Rec]) -> (Batch, Vec<(usize, String)>) {
     let parts: Vec<(Batch, Vec<(usize, String)>)> = recs
