@@ -406,12 +406,14 @@ def load(path: str | os.PathLike[str]) -> Dataset:
     if not p.is_file():
         raise DatasetError(f"no such dataset file: {p}")
     try:
-        table = pq.read_table(
+        pf = pq.ParquetFile(
             p, read_dictionary=list(_STR_COLUMNS), page_checksum_verification=True
         )
+        table = pf.read()
     except (pa.ArrowException, OSError) as e:
         raise DatasetError(f"{p} is not a readable Parquet file: {e}") from e
-    raw = table.schema.metadata or {}
+    # The footer's key-value pairs: the schema's, plus those a streaming writer added last.
+    raw = pf.metadata.metadata or {}
     meta = {
         k.decode(errors="replace"): v.decode(errors="replace")
         for k, v in raw.items()
