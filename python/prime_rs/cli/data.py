@@ -132,7 +132,7 @@ def import_prime(
 ) -> None:
     """Import the published PRIME TFRecords (parsed natively, checksums verified)."""
     with cli_errors():
-        from prime_rs.data.tfrecord import import_prime as run
+        from prime_rs.data.tfrecord import import_prime_file as run
         from prime_rs.errors import InvalidArgumentError
 
         mapping = {}
@@ -144,7 +144,7 @@ def import_prime(
                 )
             mapping[folder] = app
         with stderr_console().status("reading TFRecords", spinner="dots"):
-            ds, rep = run(
+            rep = run(
                 directory,
                 out,
                 skip_corrupt=skip_corrupt,
@@ -161,7 +161,7 @@ def import_prime(
                 for f, a, r, s in rep.files
             ],
             "skips": [{"file": f, "offset": o, "problem": d} for f, o, d in rep.skips],
-            "applications": ds.applications,
+            "applications": rep.applications,
             "seconds": round(rep.seconds, 3),
             "records_per_second": round(rep.records_per_second),
         }
@@ -170,7 +170,7 @@ def import_prime(
             return
         con = stderr_console()
         con.print(
-            f"imported {rep.rows:,} rows of {len(ds.applications)} application(s) from "
+            f"imported {rep.rows:,} rows of {len(rep.applications)} application(s) from "
             f"{len(rep.files)} file(s) in {rep.seconds:.1f}s ({rep.records_per_second:,.0f} records/s) to {out}"
         )
         if rep.skipped:

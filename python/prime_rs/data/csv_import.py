@@ -25,7 +25,8 @@ from prime_rs.data import apps as app_names
 from prime_rs.data.dataset import Dataset, _arrow_schema, check_results
 from prime_rs.errors import DatasetError, InvalidArgumentError
 
-#: The longest CSV row accepted (pyarrow parses in blocks, and a row may not span two).
+#: The longest CSV row always accepted: pyarrow parses in blocks of this size, and a row may
+#: straddle one block boundary, not two.
 MAX_CSV_ROW_BYTES = 16 << 20
 
 _RESULT_TARGETS = ("latency_ms", "area_mm2", "feasible", "infeasible", "reason", "energy_mj")
@@ -126,8 +127,8 @@ def read_table(path: str | os.PathLike[str]) -> pa.Table:
     except (pa.ArrowException, OSError) as e:
         if "straddling" in str(e):
             raise DatasetError(
-                f"cannot parse {p}: a row is longer than {MAX_CSV_ROW_BYTES >> 20} MiB, the "
-                f"limit of one CSV row"
+                f"cannot parse {p}: a row is longer than the CSV reader's limit "
+                f"({MAX_CSV_ROW_BYTES >> 20} MiB); shorten its cells or convert the file to Parquet"
             ) from e
         raise DatasetError(f"cannot parse {p}: {e}") from e
     counts: dict[str, int] = {}
