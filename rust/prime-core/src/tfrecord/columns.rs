@@ -230,6 +230,40 @@ impl Columns {
     }
 }
 
+/// The space's value -> index rule ([`space::index_of_value`]) memoised for float32 inputs: the
+/// bit patterns of the allowed values, each with the index the rule gives it. A value whose bits
+/// are not listed goes through the rule itself, so the answer is always the rule's; the memo only
+/// turns ten float comparisons with a tolerance into a few integer ones.
+struct ValueIndex {
+    bits: [Vec<(u32, u8)>; N_PARAMS],
+}
+
+impl ValueIndex {
+    fn new() -> ValueIndex {
+        let bits = std::array::from_fn(|k| {
+            PARAMS[k]
+                .values
+                .iter()
+                .filter_map(|&v| {
+                    let x = v as f32;
+                    let i = space::index_of_value(k, f64::from(x)).ok()?;
+                    Some((x.to_bits(), i))
+                })
+                .collect()
+        });
+        ValueIndex { bits }
+    }
+
+    #[inline]
+    fn index(&self, k: usize, x: f32) -> Option<u8> {
+        let b = x.to_bits();
+        match self.bits[k].iter().find(|e| e.0 == b) {
+            Some(&(_, i)) => Some(i),
+            None => space::index_of_value(k, f64::from(x)).ok(),
+        }
+    }
+}
+
 /// One framed record of a batch: its file, byte offset and span in the batch's payload buffer.
 struct Rec {
     file: usize,
@@ -459,6 +493,7 @@ fn decode_chunk(
     let mut out = Batch::empty(schema);
     let mut bad = Vec::new();
     let mut decoder = Decoder::new(schema);
+    let values = ValueIndex::new();
     let (n_design, n_float) = (schema.n_design, schema.n_float());
     for (j, rec) in recs.iter().enumerate() {
         if let Err(detail) = decoder.decode(&payloads[rec.start..rec.end]) {
@@ -471,9 +506,9 @@ fn decode_chunk(
                 let Scalar::F(x) = decoder.values[k] else {
                     continue;
                 };
-                match space::index_of_value(k, f64::from(x)) {
-                    Ok(i) => *slot = i,
-                    Err(_) => {
+                match values.index(k, x) {
+                    Some(i) => *slot = i,
+                    None => {
                         out.invalid.push(Invalid {
                             row: out.designs.len() as u64,
                             param: k,
