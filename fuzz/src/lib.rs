@@ -43,7 +43,10 @@ pub fn tfrecord(data: &[u8]) {
         assert_eq!(batch.rows() + bad.len(), refs.len());
         assert_eq!(batch.designs.len(), batch.rows());
         for d in &batch.designs {
-            assert!(space::is_valid(d), "decoded an index row outside the space: {d:?}");
+            assert!(
+                space::is_valid(d),
+                "decoded an index row outside the space: {d:?}"
+            );
         }
         for v in &batch.invalid {
             assert!((v.row as usize) < batch.rows() && v.param < N_PARAMS);

@@ -20,7 +20,12 @@ fn main() -> prime_core::Result<()> {
     let per = rows / files;
     let designs = space::sample(per, 0);
     let mut cols: Vec<Vec<f32>> = (0..N_PARAMS)
-        .map(|k| designs.iter().map(|d| PARAMS[k].values[d[k] as usize] as f32).collect())
+        .map(|k| {
+            designs
+                .iter()
+                .map(|d| PARAMS[k].values[d[k] as usize] as f32)
+                .collect()
+        })
         .collect();
     cols.push((0..per).map(|r| 1.0 + (r % 97) as f32).collect()); // runtime
     cols.push((0..per).map(|r| 5.0 + (r % 89) as f32).collect()); // area
@@ -55,7 +60,10 @@ fn main() -> prime_core::Result<()> {
     framing_only(&paths);
     let generic = Schema::new(&keys, &["infeasible".to_string()])?;
     let design = Schema::with_design(&["runtime", "area"], &["infeasible"])?;
-    for (what, schema) in [("12 floats + 1 int", &generic), ("design + 2 floats + 1 int", &design)] {
+    for (what, schema) in [
+        ("12 floats + 1 int", &generic),
+        ("design + 2 floats + 1 int", &design),
+    ] {
         for _ in 0..3 {
             let t = Instant::now();
             let c = read_files(&paths, schema, ReadOptions::default())?;

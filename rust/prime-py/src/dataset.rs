@@ -106,7 +106,11 @@ impl TfrecordReader {
         })
     }
 
-    fn next_batch<'py>(&self, py: Python<'py>, max_rows: usize) -> PyResult<Option<BatchResult<'py>>> {
+    fn next_batch<'py>(
+        &self,
+        py: Python<'py>,
+        max_rows: usize,
+    ) -> PyResult<Option<BatchResult<'py>>> {
         let design = self.lock(py)?.schema().has_design();
         let batch = detached(py, || {
             let Ok(mut r) = self.inner.lock() else {
@@ -116,8 +120,20 @@ impl TfrecordReader {
             };
             match r.next_batch(max_rows)? {
                 Some(b) if design => {
-                    let Batch { designs, invalid, floats, ints, runs } = b;
-                    Ok(Some((Some(design_matrix(designs)?), invalid, floats, ints, runs)))
+                    let Batch {
+                        designs,
+                        invalid,
+                        floats,
+                        ints,
+                        runs,
+                    } = b;
+                    Ok(Some((
+                        Some(design_matrix(designs)?),
+                        invalid,
+                        floats,
+                        ints,
+                        runs,
+                    )))
                 }
                 Some(b) => Ok(Some((None, b.invalid, b.floats, b.ints, b.runs))),
                 None => Ok(None),
@@ -127,9 +143,21 @@ impl TfrecordReader {
             return Ok(None);
         };
         let inv = (
-            invalid.iter().map(|v| v.row).collect::<Vec<_>>().into_pyarray(py),
-            invalid.iter().map(|v| v.param as u64).collect::<Vec<_>>().into_pyarray(py),
-            invalid.iter().map(|v| v.value).collect::<Vec<_>>().into_pyarray(py),
+            invalid
+                .iter()
+                .map(|v| v.row)
+                .collect::<Vec<_>>()
+                .into_pyarray(py),
+            invalid
+                .iter()
+                .map(|v| v.param as u64)
+                .collect::<Vec<_>>()
+                .into_pyarray(py),
+            invalid
+                .iter()
+                .map(|v| v.value)
+                .collect::<Vec<_>>()
+                .into_pyarray(py),
         );
         Ok(Some((
             designs.map(|d| d.into_pyarray(py)),
@@ -143,13 +171,19 @@ impl TfrecordReader {
     /// Per-file (path, rows, skipped) of the files opened so far.
     fn files(&self, py: Python<'_>) -> PyResult<Vec<FileRow>> {
         let r = self.lock(py)?;
-        Ok(r.files().iter().map(|f| (f.source.clone(), f.rows, f.skipped)).collect())
+        Ok(r.files()
+            .iter()
+            .map(|f| (f.source.clone(), f.rows, f.skipped))
+            .collect())
     }
 
     /// The first skipped records (path, byte offset, problem), in file order.
     fn skips(&self, py: Python<'_>) -> PyResult<Vec<SkipRow>> {
         let r = self.lock(py)?;
-        Ok(r.skips().iter().map(|s| (s.source.clone(), s.offset, s.detail.clone())).collect())
+        Ok(r.skips()
+            .iter()
+            .map(|s| (s.source.clone(), s.offset, s.detail.clone()))
+            .collect())
     }
 }
 

@@ -60,13 +60,9 @@ impl PreparedWorkload {
                 // pass u64::MAX for a valid file (and then only fail the memory rules).
                 let (kh, kw, cin_g) = (op.kh as f64, op.kw as f64, op.cin_g as f64);
                 p.filter_bytes = p.filter_bytes.max(FILTERS_RESIDENT * kh * kw * cin_g);
-                p.window_bytes = p
-                    .window_bytes
-                    .max(kh * (op.stride as f64 + kw) * cin_g);
+                p.window_bytes = p.window_bytes.max(kh * (op.stride as f64 + kw) * cin_g);
                 p.psum_row_bytes = p.psum_row_bytes.max(out_w as f64 * PSUM_MIN_CHANNELS * 4.0);
-                p.band_bytes = p
-                    .band_bytes
-                    .max(2.0 * kh * op.in_w as f64 * op.in_c as f64);
+                p.band_bytes = p.band_bytes.max(2.0 * kh * op.in_w as f64 * op.in_c as f64);
                 p.macs += op.macs() as f64;
             }
         }

@@ -63,7 +63,12 @@ impl Schema {
         let names: Vec<String> = PARAMS[..n_design]
             .iter()
             .map(|p| p.key.to_string())
-            .chain(floats.iter().chain(ints.iter()).map(|s| s.as_ref().to_string()))
+            .chain(
+                floats
+                    .iter()
+                    .chain(ints.iter())
+                    .map(|s| s.as_ref().to_string()),
+            )
             .collect();
         for (i, n) in names.iter().enumerate() {
             if names[..i].contains(n) {
@@ -634,6 +639,86 @@ mod tests {
         assert_eq!((cols.rows(), cols.skipped()), (48, 2));
         let err = read_files(&[p], &schema, ReadOptions::default()).unwrap_err();
         assert!(err.to_string().contains("checksum"), "{err}"); // record 7 comes first
+    }
+
+    #[test]
+    fn the_value_memo_answers_as_the_space_rule() {
+        let memo = ValueIndex::new();
+        for (k, p) in PARAMS.iter().enumerate() {
+            assert_eq!(memo.bits[k].len(), p.values.len(), "{}", p.name);
+            for &v in p.values {
+                let x = v as f32;
+                for y in [x, x.next_up(), x.next_down(), -x, x + 0.5, x * 3.0] {
+                    let rule = space::index_of_value(k, f64::from(y)).ok();
+                    assert_eq!(memo.index(k, y), rule, "{} = {y}", p.name);
+                }
+            }
+            for y in [
+                f32::NAN,
+                f32::INFINITY,
+                f32::NEG_INFINITY,
+                0.0,
+                -0.0,
+                f32::MAX,
+            ] {
+                assert_eq!(
+                    memo.index(k, y),
+                    space::index_of_value(k, f64::from(y)).ok()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn design_schema_reads_index_rows_and_flags_values_outside_the_space() {
+        let schema = Schema::with_design(&["runtime"], &["infeasible"]).unwrap();
+        let p = tmp("d.tfrecord");
+        let designs = space::sample(300, 7);
+        let mut cols: Vec<Vec<f32>> = (0..N_PARAMS)
+            .map(|k| {
+                designs
+                    .iter()
+                    .map(|d| PARAMS[k].values[d[k] as usize] as f32)
+                    .collect()
+            })
+            .collect();
+        cols[2][17] = 12.0; // simd_lanes 12 is not a value of the space
+        cols[0][250] = 2.5;
+        let runtime: Vec<f32> = (0..300).map(|i| i as f32).collect();
+        let mut floats: Vec<(&str, &[f32])> = PARAMS
+            .iter()
+            .zip(&cols)
+            .map(|(p, c)| (p.key, c.as_slice()))
+            .collect();
+        floats.push(("runtime", &runtime));
+        let inf = vec![0i64; 300];
+        write_file(&p, &floats, &[("infeasible", &inf)]).unwrap();
+        let mut reader = Reader::new(vec![p.clone(), p], schema, ReadOptions::default());
+        let mut all = Batch::default();
+        all.floats = vec![Vec::new()];
+        all.ints = vec![Vec::new()];
+        while let Some(b) = reader.next_batch(128).unwrap() {
+            assert!(b.rows() <= 128);
+            all.append(b);
+        }
+        assert_eq!(all.rows(), 600);
+        assert_eq!(all.runs, vec![(0, 300), (1, 300)]);
+        let bad: Vec<(u64, usize, f32)> = all
+            .invalid
+            .iter()
+            .map(|v| (v.row, v.param, v.value))
+            .collect();
+        assert_eq!(
+            bad,
+            vec![(17, 2, 12.0), (250, 0, 2.5), (317, 2, 12.0), (550, 0, 2.5)]
+        );
+        for (r, d) in all.designs.iter().enumerate() {
+            if bad.iter().all(|b| b.0 as usize != r) {
+                assert_eq!(d, &designs[r % 300], "row {r}");
+            }
+        }
+        assert_eq!(all.floats[0][299], 299.0);
+        assert_eq!(reader.files().iter().map(|f| f.rows).sum::<u64>(), 600);
     }
 
     #[test]

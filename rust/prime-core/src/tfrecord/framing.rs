@@ -319,6 +319,80 @@ mod tests {
         assert_eq!(got.len(), 3);
     }
 
+    /// A reader that counts what it hands out, to show a huge claim reads no more than exists.
+    struct Counting<'a>(&'a [u8], usize);
+
+    impl Read for Counting<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = out.len().min(self.0.len() - self.1);
+            out[..n].copy_from_slice(&self.0[self.1..self.1 + n]);
+            self.1 += n;
+            Ok(n)
+        }
+    }
+
+    fn header(len: u64) -> Vec<u8> {
+        let mut h = len.to_le_bytes().to_vec();
+        h.extend_from_slice(&masked_crc32c(&len.to_le_bytes()).to_le_bytes());
+        h
+    }
+
+    #[test]
+    fn huge_lengths_are_refused_without_buffering_them() {
+        for claim in [MAX_RECORD_LEN + 1, 1 << 40, 1 << 60, u64::MAX] {
+            let mut buf = Vec::new();
+            frame_into(&mut buf, b"ok");
+            let at = buf.len() as u64;
+            buf.extend(header(claim));
+            buf.extend([0u8; 64]);
+            let mut f = Framer::new(Counting(&buf, 0), false);
+            assert!(matches!(
+                f.next_frame().unwrap(),
+                Some(Frame::Record { .. })
+            ));
+            match f.next_frame().unwrap() {
+                Some(Frame::Corrupt(e)) => {
+                    assert_eq!(e.offset, at);
+                    assert!(e.fatal && e.detail.contains("exceeds"), "{}", e.detail);
+                }
+                _ => panic!("claim {claim} accepted"),
+            }
+            assert!(f.next_frame().unwrap().is_none());
+            assert!(f.buf.len() <= CHUNK, "buffer grew to {}", f.buf.len());
+        }
+    }
+
+    #[test]
+    fn a_plausible_claim_past_the_end_grows_only_with_the_data() {
+        let mut buf = header(MAX_RECORD_LEN); // valid and plausible, but the file is 76 bytes
+        buf.extend([0u8; 64]);
+        let mut f = Framer::new(Counting(&buf, 0), true);
+        match f.next_frame().unwrap() {
+            Some(Frame::Corrupt(e)) => assert!(e.detail.contains("truncated"), "{}", e.detail),
+            _ => panic!("truncation not reported"),
+        }
+        assert!(f.buf.len() <= CHUNK, "buffer grew to {}", f.buf.len());
+    }
+
+    #[test]
+    fn resync_steps_over_an_implausible_header() {
+        let mut buf = Vec::new();
+        frame_into(&mut buf, b"first");
+        let at = buf.len() as u64;
+        buf.extend(header(1 << 60));
+        frame_into(&mut buf, b"second");
+        let got = frames(&buf, true);
+        assert_eq!(got.len(), 3);
+        let e = got[1].as_ref().unwrap_err();
+        assert_eq!(e.offset, at);
+        assert!(
+            !e.fatal && e.detail.contains("skipped 12 bytes"),
+            "{}",
+            e.detail
+        );
+        assert_eq!(got[2].as_ref().unwrap().1, b"second".to_vec());
+    }
+
     #[test]
     fn records_larger_than_the_chunk_are_read() {
         let big = vec![3u8; CHUNK + 123];
