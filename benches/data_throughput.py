@@ -46,7 +46,9 @@ def prime_folder(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-u
             designs = SPACE.sample(n, seed=0)
             vals = SPACE.to_values(designs).astype(np.float32)
             rng = np.random.default_rng(0)
-            cols = [(k, np.ascontiguousarray(vals[:, i])) for i, k in enumerate(FLOAT_FEATURES[:10])]
+            cols = [
+                (k, np.ascontiguousarray(vals[:, i])) for i, k in enumerate(FLOAT_FEATURES[:10])
+            ]
             cols += [("runtime", rng.lognormal(0, 1, n).astype(np.float32)),
                      ("area", rng.uniform(5, 150, n).astype(np.float32))]  # fmt: skip
             infeasible = (rng.random(n) < 0.7).astype(np.int64)
@@ -83,7 +85,9 @@ def _cli(root: Path, out: Path) -> int:
 
 
 @pytest.mark.parametrize("stage", ["native_parse", "to_parquet", "to_dataset_and_parquet", "cli"])
-def test_import_throughput(benchmark, measuring: bool, prime_folder, stage: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_import_throughput(
+    benchmark, measuring: bool, prime_folder, stage: str, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     n = _records(measuring)
     root, designs = prime_folder(n)
     out = tmp_path / "out.parquet"

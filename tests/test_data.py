@@ -226,14 +226,18 @@ def test_load_checks_result_values(tmp_path: Path) -> None:
     all_feasible = table.set_column(
         table.schema.get_field_index("feasible"), "feasible", pa.array([True] * 20)
     )
-    with pytest.raises(DatasetError, match=r"row\(s\) have invalid results.*feasible=True, latency_ms=inf"):
+    with pytest.raises(
+        DatasetError, match=r"row\(s\) have invalid results.*feasible=True, latency_ms=inf"
+    ):
         load(_write(all_feasible, tmp_path / "a.parquet"))
     f = int(ds.feasible.argmax())
     for col, value in (("latency_ms", np.nan), ("latency_ms", -1.0), ("area_mm2", -1.3e101)):
         vals = ds.table.column(col).to_numpy().copy()
         vals[f] = value
         bad = table.set_column(table.schema.get_field_index(col), col, pa.array(vals))
-        with pytest.raises(DatasetError, match=rf"1 row\(s\) have invalid results.*first at row {f}"):
+        with pytest.raises(
+            DatasetError, match=rf"1 row\(s\) have invalid results.*first at row {f}"
+        ):
             load(_write(bad, tmp_path / "b.parquet"))
     # A file written without page checksums: the value check still catches a corrupt area.
     area = ds.area_mm2.copy()

@@ -171,7 +171,9 @@ def test_results_follow_the_dataset_rule(tmp_path: Path) -> None:
     for row, area in ((f, -10.0), (f, np.inf), (f, np.nan), (i, -10.0)):
         bad = ds.area_mm2.copy()
         bad[row] = area
-        with pytest.raises(DatasetError, match=rf"(invalid results.*row {row}:|no finite 'area_mm2')"):
+        with pytest.raises(
+            DatasetError, match=rf"(invalid results.*row {row}:|no finite 'area_mm2')"
+        ):
             import_csv(_csv(tmp_path, ds, area_mm2=bad))
     unknown = ds.area_mm2.copy()
     unknown[i] = np.nan  # an infeasible row's area may be unknown
@@ -196,7 +198,9 @@ def test_duplicate_columns_and_huge_cells(tmp_path: Path) -> None:
         if ok:
             assert len(import_csv(big).reason[i]) == size
         else:
-            with pytest.raises(DatasetError, match=r"a row is longer than the CSV reader's limit \(16 MiB\)"):
+            with pytest.raises(
+                DatasetError, match=r"a row is longer than the CSV reader's limit \(16 MiB\)"
+            ):
                 import_csv(big)
 
 

@@ -287,7 +287,7 @@ def test_huge_length_field_is_a_cheap_typed_error(tmp_path: Path, claimed: int) 
     of that size (it aborted the interpreter, or took 6 GB), with or without --skip-corrupt."""
     import resource
 
-    p, offsets, good = _bytes_and_offsets(tmp_path, n=20)
+    p, _, good = _bytes_and_offsets(tmp_path, n=20)
     _huge_length_file(p, claimed, good)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     with pytest.raises(CorruptRecordError, match=rf"offset {len(good)}: (record length|truncated)"):

@@ -76,6 +76,7 @@ def dataset_read_tfrecord(
     list[tuple[str, int, int]],
     list[tuple[str, int, str]],
 ]: ...
+
 @final
 class TfrecordReader:
     def __new__(

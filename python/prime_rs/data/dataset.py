@@ -406,9 +406,7 @@ def load(path: str | os.PathLike[str]) -> Dataset:
     if not p.is_file():
         raise DatasetError(f"no such dataset file: {p}")
     try:
-        pf = pq.ParquetFile(
-            p, read_dictionary=list(_STR_COLUMNS), page_checksum_verification=True
-        )
+        pf = pq.ParquetFile(p, read_dictionary=list(_STR_COLUMNS), page_checksum_verification=True)
         table = pf.read()
     except (pa.ArrowException, OSError) as e:
         raise DatasetError(f"{p} is not a readable Parquet file: {e}") from e

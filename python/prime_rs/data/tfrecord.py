@@ -16,6 +16,7 @@ import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -242,7 +243,7 @@ def _import(
     rows = dropped = 0
     present = np.zeros(len(apps), dtype=bool)
     writer = DatasetWriter(out, meta) if out is not None else None
-    with writer if writer is not None else _no_writer():
+    with writer if writer is not None else nullcontext():
         for designs, (inv_rows, inv_params, inv_values), floats, ints, runs in _batches(reader):
             files = np.array([f for f, _ in runs], dtype=np.int64)
             counts = np.array([n for _, n in runs], dtype=np.int64)
@@ -289,7 +290,9 @@ def _import(
         files = reader.files()
         report = ImportReport(
             rows=rows,
-            files=[(str(f), a, int(r), int(s)) for (f, a), (_, r, s) in zip(found, files, strict=True)],
+            files=[
+                (str(f), a, int(r), int(s)) for (f, a), (_, r, s) in zip(found, files, strict=True)
+            ],
             skipped=sum(int(s) for _, _, s in files),
             skips=[(str(f), int(o), str(d)) for f, o, d in reader.skips()],
             dropped_invalid=dropped,
@@ -301,14 +304,6 @@ def _import(
             writer.add_metadata(meta)
     report.seconds = time.perf_counter() - t0
     return meta, report
-
-
-class _no_writer:  # noqa: N801 (a null context manager, read as a keyword)
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def _raise_invalid(found: list[tuple[Path, str]], problems: _Problems) -> None:

@@ -694,9 +694,7 @@ mod tests {
         let inf = vec![0i64; 300];
         write_file(&p, &floats, &[("infeasible", &inf)]).unwrap();
         let mut reader = Reader::new(vec![p.clone(), p], schema, ReadOptions::default());
-        let mut all = Batch::default();
-        all.floats = vec![Vec::new()];
-        all.ints = vec![Vec::new()];
+        let mut all = Batch::empty(reader.schema());
         while let Some(b) = reader.next_batch(128).unwrap() {
             assert!(b.rows() <= 128);
             all.append(b);
