@@ -23,6 +23,9 @@ pub const FOOTER_LEN: usize = 4;
 /// a larger length is a damaged or hostile header, and honouring it would mean buffering it.
 pub const MAX_RECORD_LEN: u64 = 64 << 20;
 
+/// The first buffer; each refill doubles it up to [`CHUNK`].
+const FIRST_CHUNK: usize = 64 << 10;
+
 /// Buffer refill granularity. Large enough that syscalls are negligible, small enough that
 /// rayon over several files keeps memory flat.
 const CHUNK: usize = 4 << 20;
@@ -87,12 +90,16 @@ impl<R: Read> Framer<R> {
             self.end -= self.pos;
             self.pos = 0;
         }
-        let want = need.max(CHUNK);
+        // Refills double the buffer up to CHUNK, so a small input never costs a large one.
+        if self.buf.len() < CHUNK {
+            let doubled = (self.buf.len() * 2).clamp(FIRST_CHUNK, CHUNK);
+            self.buf.resize(doubled, 0);
+        }
         while self.end < need && !self.eof {
             if self.end == self.buf.len() {
-                // Grow only as bytes arrive (doubling): a header may claim far more than the
-                // input holds, and a 76-byte file must not cost a 64 MiB zero-filled buffer.
-                let grown = want.min(self.buf.len().saturating_mul(2).max(CHUNK));
+                // A record larger than the buffer: grow (doubling) only as its bytes arrive,
+                // since a header may claim far more than the input holds.
+                let grown = need.min(self.buf.len().saturating_mul(2));
                 self.buf.resize(grown, 0);
             }
             // Read as much as fits so the next few hundred records need no syscall.
