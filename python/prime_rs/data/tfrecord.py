@@ -41,7 +41,7 @@ INT_FEATURES = ("infeasible",)
 LOGGED_INFEASIBLE = "infeasible"
 #: Records per native batch (and per Parquet row group): a few tens of MB in flight, whatever
 #: the number of records.
-BATCH_ROWS = 1 << 17
+BATCH_ROWS = 1 << 16
 
 
 @dataclass

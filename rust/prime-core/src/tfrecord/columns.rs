@@ -287,6 +287,10 @@ pub struct Reader {
     files: Vec<FileReport>,
     skips: Vec<Skip>,
     failed: bool,
+    /// Payloads of the batch being built, kept across batches: a fresh buffer of tens of MB
+    /// per batch costs as much in page faults as the decoding.
+    payloads: Vec<u8>,
+    recs: Vec<Rec>,
 }
 
 impl Reader {
@@ -300,6 +304,8 @@ impl Reader {
             files: Vec::new(),
             skips: Vec::new(),
             failed: false,
+            payloads: Vec::new(),
+            recs: Vec::new(),
         }
     }
 
@@ -349,8 +355,22 @@ impl Reader {
     }
 
     fn fill_batch(&mut self, max_rows: usize) -> Result<Option<Batch>> {
-        let mut payloads: Vec<u8> = Vec::new();
-        let mut recs: Vec<Rec> = Vec::new();
+        let mut payloads = std::mem::take(&mut self.payloads);
+        let mut recs = std::mem::take(&mut self.recs);
+        payloads.clear();
+        recs.clear();
+        let result = self.frame_and_decode(max_rows, &mut payloads, &mut recs);
+        self.payloads = payloads;
+        self.recs = recs;
+        result
+    }
+
+    fn frame_and_decode(
+        &mut self,
+        max_rows: usize,
+        payloads: &mut Vec<u8>,
+        recs: &mut Vec<Rec>,
+    ) -> Result<Option<Batch>> {
         // Framing problems of this batch (file, offset, detail), in order; decoding problems
         // are merged in by position afterwards so errors and skips keep file order.
         let mut framing: Vec<(usize, u64, String)> = Vec::new();
@@ -422,7 +442,7 @@ impl Reader {
                 None => Ok(None),
             };
         }
-        let (batch, bad) = decode_all(&self.schema, &payloads, &recs);
+        let (batch, bad) = decode_all(&self.schema, payloads, recs);
         if let Some(&(i, _)) = bad.first() {
             if !self.opts.skip_corrupt {
                 let (_, detail) = bad.into_iter().next().unwrap_or_default();
