@@ -219,8 +219,10 @@ def test_folder_names(tmp_path: Path) -> None:
     ds, _ = import_prime(tmp_path / "MobileNetEdgeTPU")
     assert ds.applications == ["mobilenet_edgetpu"] and len(ds) == 10
     _write_app(tmp_path, "SomethingElse", rows, files=1)
-    with pytest.raises(UnknownApplicationError, match=r"SomethingElse.*--app-map"):
-        import_prime(tmp_path)
+    # An unknown folder is a data-only application under its own name (issue 9).
+    ds, _ = import_prime(tmp_path)
+    assert ds.applications == ["SomethingElse", "mobilenet_edgetpu"]
+    assert ds.metadata["prime_rs.data_only_applications"] == "SomethingElse"
     ds, _ = import_prime(tmp_path, app_map={"SomethingElse": "resnet50"})
     assert ds.applications == ["mobilenet_edgetpu", "resnet50"]
 
@@ -309,15 +311,18 @@ def test_a_huge_length_alone_is_skipped_and_the_rest_resynced(tmp_path: Path) ->
 
 
 def test_app_map_targets_are_validated(tmp_path: Path) -> None:
-    """Review 3.15: an --app-map target must be a known application (or be allowed)."""
+    """Review 3.15: --app-map targets resolve as folder names do: a release spelling maps, any
+    other name is a data-only application (reported), or refused with allow_unknown_apps=False."""
     rows = random_prime_rows(10, seed=10)
     _write_app(tmp_path, "ResNet152", rows, files=1)
     with pytest.raises(UnknownApplicationError, match=r"'nonexistent'.*known:"):
-        import_prime(tmp_path, app_map={"ResNet152": "nonexistent"})
+        import_prime(tmp_path, app_map={"ResNet152": "nonexistent"}, allow_unknown_apps=False)
+    with pytest.raises(UnknownApplicationError, match=r"ResNet152.*--app-map"):
+        import_prime(tmp_path, allow_unknown_apps=False)
     ds, _ = import_prime(tmp_path, app_map={"ResNet152": "MobilenetV2"})
     assert ds.applications == ["mobilenet_v2"]  # folder spellings resolve like folders do
-    ds, _ = import_prime(tmp_path, app_map={"ResNet152": "resnet152"}, allow_unknown_apps=True)
-    assert ds.applications == ["resnet152"]
+    ds, rep = import_prime(tmp_path, app_map={"ResNet152": "resnet152"})
+    assert ds.applications == rep.data_only_applications == ["resnet152"]
 
 
 def test_negative_area_is_invalid_on_every_row(tmp_path: Path) -> None:

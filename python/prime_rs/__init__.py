@@ -7,10 +7,15 @@ imported on demand so ``import prime_rs`` and ``prime-rs --help`` stay fast.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from prime_rs import errors, workloads
 from prime_rs._native import __version__
 from prime_rs.simulator import EDGETPU_REFERENCE, SimResult, area, simulate
 from prime_rs.space import SPACE, DesignSpace
+
+if TYPE_CHECKING:
+    from prime_rs.ground_truth import exhaustive
 
 __all__ = [
     "EDGETPU_REFERENCE",
@@ -20,6 +25,17 @@ __all__ = [
     "__version__",
     "area",
     "errors",
+    "exhaustive",
     "simulate",
     "workloads",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # The ground truth is for evaluation only: imported on first use, so importing prime_rs
+    # (as training and search do) never loads it.
+    if name == "exhaustive":
+        from prime_rs.ground_truth import exhaustive
+
+        return exhaustive
+    raise AttributeError(f"module 'prime_rs' has no attribute {name!r}")

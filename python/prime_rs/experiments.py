@@ -5,11 +5,17 @@ For one task (applications, area budget, logged dataset) and several seeds it ru
 * D(best), the best logged design, and the EdgeTPU-like reference design;
 * PRIME (the conservative surrogate) and naive MBO (the same surrogate trained with
   alpha = beta = 0), each verifying K candidates with the simulator (K simulator calls);
-* simulator-driven baselines: random search, regularised evolution and Bayesian optimisation
-  (Optuna TPE). Each runs once per seed at its largest budget; because none of them depends on
-  its budget, the result at a smaller budget N is exactly the first N calls of that run, so every
-  budget in ``budgets`` is read off one run. ``<method>@match`` rows give the calls each needed
+* simulator-driven baselines: by default random search, regularised evolution and Bayesian
+  optimisation (Optuna TPE); any method of :data:`prime_rs.search.PROPOSERS` can be named, with
+  its knobs in ``CompareSettings.baselines``. Each runs once per seed at its largest budget
+  (``budget`` among its knobs, else the method's own cap, else the largest of ``budgets``);
+  because none of them depends on its budget, the result at a smaller budget N is exactly the
+  first N calls of that run, so every budget in ``budgets`` is read off one run. ``<method>@match`` rows give the calls each needed
   to reach PRIME's best verified latency of the same seed (empty when it never did).
+
+Every simulator call goes through the task's oracle (``--oracle``): the built-in simulator on
+its own data, or the user's command on data of another world, where D(best) is read from the
+logs (no call) and the area constraint is the world's (:mod:`prime_rs.area_model`).
 
 Per method and seed it reports the best and the median latency of the K best verified designs
 (for the baselines: of the K best designs among the calls made), the best design's area, the
@@ -33,15 +39,19 @@ from typing import Any
 import numpy as np
 
 from prime_rs import baselines, runs
+from prime_rs.checks import count
 from prime_rs.errors import InvalidArgumentError
-from prime_rs.objective import Task
+from prime_rs.objective import DEFAULT_AREA_BUDGET
 from prime_rs.pipeline import (
     OptimizeSettings,
     best_index,
     cached_dataset,
     dataset_best,
+    logged_best,
+    prepare,
     run_optimize,
 )
+from prime_rs.search import PROPOSERS, ProgressCallback, resolve_method
 from prime_rs.simulator import EDGETPU_REFERENCE
 
 COLUMNS = [
@@ -55,17 +65,22 @@ COLUMNS = [
     "wall_time_s",
 ]
 
-BASELINES: dict[str, Callable[..., baselines.BaselineResult]] = {
-    "random_search": baselines.random_search,
-    "regularized_evolution": baselines.regularized_evolution,
-    "bayesian_optimization": baselines.bayesian_optimization,
-}
+#: The simulator-driven methods compare runs unless told otherwise.
+BASELINES: tuple[str, ...] = ("random_search", "regularized_evolution", "bayesian_optimization")
+
+
+def _is_baseline(method: str) -> bool:
+    try:
+        resolve_method(method)
+    except InvalidArgumentError:
+        return False
+    return True
 
 
 @dataclass
 class CompareSettings:
     apps: list[str] = field(default_factory=lambda: ["mobilenet_v2"])
-    area_budget: float = 27.0
+    area_budget: float = DEFAULT_AREA_BUDGET
     data: str | None = None
     dataset_designs: int = 100_000
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
@@ -77,9 +92,22 @@ class CompareSettings:
     generations: int = 80
     #: Simulator-call budgets at which the baselines are reported.
     budgets: list[int] = field(default_factory=lambda: [128, 512, 2048, 8192])
-    #: Optuna's TPE costs grow with the number of trials; it runs to this budget at most.
-    bo_budget: int = 1000
+    #: Deprecated: the same as ``baselines={"bayesian_optimization": {"budget": N}}`` (BO's own
+    #: cap is 1000: Optuna's cost per trial grows with the trials).
+    bo_budget: int | None = None
     methods: list[str] = field(default_factory=lambda: ["prime", "naive", *BASELINES])
+    #: Settings of the simulator-driven methods, by method name: any knob of the method's
+    #: settings (``prime_rs.search.PROPOSERS[name].Settings``) and ``budget``, the largest
+    #: simulator budget it runs to.
+    baselines: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: The oracle every method is verified through (see :class:`OptimizeSettings`).
+    oracle: str | None = None
+    force_oracle: bool = False
+    oracle_timeout: float | None = None
+    oracle_jobs: int = 1
+    oracle_batch: int | None = None
+    area_model: str = "auto"
+    contexts: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name in ("apps", "train_apps", "methods"):
@@ -94,12 +122,34 @@ class CompareSettings:
             raise InvalidArgumentError("no seeds given")
         if not self.budgets or min(self.budgets) < 1:
             raise InvalidArgumentError(f"budgets must be positive integers, got {self.budgets}")
-        unknown = set(self.methods) - {"prime", "naive", *BASELINES}
+        unknown = {m for m in self.methods if m not in ("prime", "naive") and not _is_baseline(m)}
         if unknown:
             raise InvalidArgumentError(
-                f"unknown methods {sorted(unknown)}; known: prime, naive, {', '.join(BASELINES)}"
+                f"unknown methods {sorted(unknown)}; known: prime, naive, {', '.join(PROPOSERS)}"
             )
+        if not isinstance(self.baselines, dict):
+            raise InvalidArgumentError("baselines must map method names to their settings")
+        self.baselines = {m: dict(knobs) for m, knobs in self.baselines.items()}
+        if self.bo_budget is not None:
+            bo = self.baselines.setdefault("bayesian_optimization", {})
+            bo.setdefault("budget", count(self.bo_budget, "bo_budget", 1))
+        for method in self.baselines:
+            if not _is_baseline(method):
+                raise InvalidArgumentError(
+                    f"baselines names an unknown method {method!r}; known: {', '.join(PROPOSERS)}"
+                )
+            self.baseline_run(method)  # validates its knobs now
         self.optimize_settings(self.seeds[0])  # validates the shared settings now
+
+    def baseline_run(self, method: str) -> tuple[int, dict[str, Any]]:
+        """The simulator budget ``method`` runs to, and its other knobs (checked)."""
+        cls, preset = resolve_method(method)
+        knobs = dict(self.baselines.get(method, {}))
+        budget = knobs.pop("budget", None)
+        if budget is None:
+            budget = cls.compare_budget or max(self.budgets)
+        cls.Settings.from_knobs(method, {**preset, **knobs})
+        return count(budget, f"{method} budget", 1), knobs
 
     @property
     def task_name(self) -> str:
@@ -121,6 +171,13 @@ class CompareSettings:
             candidates=self.candidates,
             population=self.population,
             generations=self.generations,
+            oracle=self.oracle,
+            force_oracle=self.force_oracle,
+            oracle_timeout=self.oracle_timeout,
+            oracle_jobs=self.oracle_jobs,
+            oracle_batch=self.oracle_batch,
+            area_model=self.area_model,
+            contexts=dict(self.contexts),
             **kw,
         )
 
@@ -142,13 +199,11 @@ def _at_budget(
     res: baselines.BaselineResult, n: int, k: int
 ) -> tuple[float | None, float | None, float | None]:
     """Best latency, median of the top-k and the best's area among the first n calls."""
-    obj = res.evaluated["objective"][:n]
-    valid = np.flatnonzero(np.isfinite(obj))
-    if not len(valid):
+    top = res.top_k(k, calls=n)
+    if not len(top["objective"]):
         return None, None, None
-    order = valid[np.argsort(-obj[valid], kind="stable")]
-    top = np.exp(-obj[order[:k]])
-    return float(top[0]), float(np.median(top)), float(res.evaluated["area_mm2"][order[0]])
+    lat = np.exp(-top["objective"])
+    return float(lat[0]), float(np.median(lat)), float(top["area_mm2"][0])
 
 
 def run_compare(
@@ -157,39 +212,48 @@ def run_compare(
     *,
     overwrite: bool = False,
     progress: Callable[[str], None] | None = None,
+    search_progress: ProgressCallback | None = None,
 ) -> list[dict[str, Any]]:
+    """Run the protocol into ``out``; ``progress`` receives a line per step, and
+    ``search_progress`` the progress events of every simulator-driven run."""
     say = progress or (lambda _msg: None)
     out_dir = runs.prepare_run_dir(out, overwrite=overwrite)
     runs.write_toml(out_dir / "config.toml", dataclasses.asdict(settings))
-    task = Task(settings.apps, settings.area_budget)
     name = settings.task_name
     # The logged data is the same for every seed: the seeds vary training and search.
     first = settings.optimize_settings(0)
-    data_path = Path(settings.data) if settings.data else cached_dataset(first, say)
+    setup = prepare(first, say=say)
+    if not setup.verifies:
+        raise InvalidArgumentError(
+            f"compare verifies every method through an oracle, and the data comes from "
+            f"{setup.world.describe()}, where there is none by default: give "
+            '--oracle "YOUR_SIMULATOR ARGS"'
+        )
+    # One oracle for the baselines and the reference: its cache spares the simulator repeated
+    # designs, while each method still counts its own calls.
+    task = setup.task
+    data_path = setup.data_path or cached_dataset(first, say)
     from prime_rs import data
 
-    ds = data.load(data_path)
-    d_best, d_calls = dataset_best(ds, task, settings.candidates)
+    ds = setup.ds if setup.ds is not None else data.load(data_path)
+    if setup.builtin:
+        d_best, d_calls = dataset_best(ds, task, settings.candidates)
+        i = best_index(d_best)
+        d_valid = np.sort(d_best.mean_latency_ms[d_best.valid])[: settings.candidates]
+        d_lat = float(d_best.mean_latency_ms[i]) if i is not None else None
+        d_median = float(np.median(d_valid)) if len(d_valid) else None
+        d_area = float(d_best.area_mm2[i]) if i is not None else None
+    else:
+        # Another world: D(best) is read from the logs, in their unit, with no oracle call.
+        logged = logged_best(ds, task, settings.candidates)
+        d_lat = (logged["latency"] or {}).get("mean")
+        d_median, d_area, d_calls = logged["median"], logged["area_mm2"], 0
     ref = task.evaluate(EDGETPU_REFERENCE)
     rows: list[dict[str, Any]] = []
     curves: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     prime_best: dict[int, float] = {}
-    i = best_index(d_best)
-    d_valid = np.sort(d_best.mean_latency_ms[d_best.valid])[: settings.candidates]
-    d_median = float(np.median(d_valid)) if len(d_valid) else None
     for seed in settings.seeds:
-        rows.append(
-            _row(
-                "D(best)",
-                seed,
-                name,
-                float(d_best.mean_latency_ms[i]) if i is not None else None,
-                d_median,
-                float(d_best.area_mm2[i]) if i is not None else None,
-                d_calls,
-                0.0,
-            )
-        )
+        rows.append(_row("D(best)", seed, name, d_lat, d_median, d_area, d_calls, 0.0))
         rows.append(
             _row(
                 "edgetpu_reference",
@@ -231,14 +295,14 @@ def run_compare(
                     round(time.perf_counter() - t0, 2),
                 )
             )
-        for method, fn in BASELINES.items():
-            if method not in settings.methods:
+        for method in settings.methods:
+            if method in ("prime", "naive"):
                 continue
-            budget = (
-                settings.bo_budget if method == "bayesian_optimization" else max(settings.budgets)
-            )
+            budget, knobs = settings.baseline_run(method)
             say(f"{name}: seed {seed}: {method} ({budget} simulator calls)")
-            res = fn(task, budget, seed)
+            res = baselines.run_baseline(
+                method, task, budget, seed, progress=search_progress, **knobs
+            )
             curves.setdefault(method, []).append((res.curve.calls, res.curve.latency_ms))
             for n in sorted({min(b, res.simulator_calls) for b in settings.budgets}):
                 best, median, area = _at_budget(res, n, settings.candidates)
@@ -255,7 +319,7 @@ def run_compare(
                     _at_budget(res, need, settings.candidates) if need else (None, None, None)
                 )
                 rows.append(_row(f"{method}@match", seed, name, best, median, area, need, None))
-    write_results(out_dir, rows, settings, curves)
+    write_results(out_dir, rows, settings, curves, unit=setup.world.latency_unit)
     return rows
 
 
@@ -264,6 +328,8 @@ def write_results(
     rows: list[dict[str, Any]],
     settings: CompareSettings,
     curves: dict[str, list[tuple[np.ndarray, np.ndarray]]],
+    *,
+    unit: str = "ms",
 ) -> None:
     from prime_rs.fileio import atomic_path
 
@@ -273,7 +339,7 @@ def write_results(
         for r in rows:
             writer.writerow({k: ("" if v is None else v) for k, v in r.items()})
     runs.write_json(out_dir / "results.json", rows)
-    runs.write_text(out_dir / "results.md", summary_markdown(rows, settings))
+    runs.write_text(out_dir / "results.md", summary_markdown(rows, settings, unit=unit))
     _plots(out_dir, rows, settings, curves)
 
 
@@ -287,8 +353,10 @@ def _median_spread(values: list[float]) -> str:
     return f"{med:.3f} ({min(vals):.3f}..{max(vals):.3f})"
 
 
-def summary_markdown(rows: list[dict[str, Any]], settings: CompareSettings) -> str:
-    """Medians over seeds (min..max) per method and budget."""
+def summary_markdown(
+    rows: list[dict[str, Any]], settings: CompareSettings, *, unit: str = "ms"
+) -> str:
+    """Medians over seeds (min..max) per method and budget; latency in the data's ``unit``."""
     groups: dict[tuple[str, Any], list[dict[str, Any]]] = {}
     for r in rows:
         calls = r["simulator_calls"] if not str(r["method"]).endswith("@match") else "match"
@@ -306,13 +374,13 @@ def summary_markdown(rows: list[dict[str, Any]], settings: CompareSettings) -> s
 
     ref = med("edgetpu_reference", "best_latency_ms")
     k = settings.candidates
-    sim_at_k = [med(m, "best_latency_ms", k) for m in BASELINES]
+    sim_at_k = [med(m, "best_latency_ms", k) for m in settings.methods if _is_baseline(m)]
     best_sim_k = min((v for v in sim_at_k if v is not None), default=None)
     task = rows[0]["task"] if rows else ""
     lines = [
         f"### {task} (area ≤ {settings.area_budget:g} mm², seeds {','.join(map(str, settings.seeds))})",
         "",
-        "| method | simulator calls | best latency (ms) | median of top-K (ms) | area (mm²) | vs EdgeTPU-like | vs best simulator-driven @K |",
+        f"| method | simulator calls | best latency ({unit}) | median of top-K ({unit}) | area (mm²) | vs EdgeTPU-like | vs best simulator-driven @K |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for (method, calls), g in groups.items():

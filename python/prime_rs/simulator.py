@@ -19,6 +19,11 @@ from prime_rs.space import SPACE
 #: Reason names indexed by reason code (``REASONS[0] == ""``: feasible).
 REASONS: tuple[str, ...] = tuple(_native.sim_reason_names())
 
+#: A stable hash of the simulator's version, model revision, design space, constants and
+#: feasibility rules (``rust/prime-core/src/sim/fingerprint.rs``). Generated datasets record it
+#: and the cache of generated data is keyed by it, so logs of another model are never reused.
+FINGERPRINT: str = _native.sim_fingerprint()
+
 #: Column order of the op table the native kernel takes.
 OP_COLUMNS: tuple[str, ...] = tuple(_native.sim_op_columns())
 

@@ -34,6 +34,7 @@ from prime_rs.data.dataset import (
     bad_results,
 )
 from prime_rs.errors import DatasetError, InvalidDesignError, UnknownApplicationError
+from prime_rs.worlds import World, data_only_metadata
 
 FLOAT_FEATURES = (*(f"param_{k}" for k in range(1, 11)), "runtime", "area")
 INT_FEATURES = ("infeasible",)
@@ -58,6 +59,11 @@ class ImportReport:
     dropped_invalid: int = 0
     #: Applications of the imported rows, sorted.
     applications: list[str] = field(default_factory=list)
+    #: Those of them prime-rs has no workload for.
+    data_only_applications: list[str] = field(default_factory=list)
+    #: The dataset's world, described, and the unit of its latencies.
+    world: str = ""
+    latency_unit: str = "ms"
     seconds: float = 0.0
 
     @property
@@ -76,12 +82,13 @@ def _is_record_file(p: Path) -> bool:
 def find_prime_files(
     root: str | os.PathLike[str],
     app_map: Mapping[str, str] | None = None,
-    allow_unknown_apps: bool = False,
+    allow_unknown_apps: bool = True,
 ) -> list[tuple[Path, str]]:
     """(file, application) for every TFRecord under `root`, sorted by folder then file name.
     `root` is the release directory (one folder per application) or one application folder.
-    `app_map` maps folder names to applications, which must be known ones unless
-    `allow_unknown_apps`."""
+    `app_map` maps folder names to applications, resolved as folder names are: a release
+    spelling maps to its prime-rs name, any other name is a data-only application, or, without
+    `allow_unknown_apps`, an UnknownApplicationError."""
     root = Path(root)
     if not root.is_dir():
         raise DatasetError(f"{root} is not a directory (expected the PRIME data folder)")
@@ -100,10 +107,13 @@ def find_prime_files(
     out: list[tuple[Path, str]] = []
     unknown = []
     for folder, files in groups:
+        # A folder prime-rs has no name for is an application known from data only.
         app = targets[extra[folder]] if folder in extra else app_names.canonical(folder)
         if app is None:
-            unknown.append(folder)
-            continue
+            if not allow_unknown_apps:
+                unknown.append(folder)
+                continue
+            app = folder
         out.extend((f, app) for f in files)
     if unknown:
         raise UnknownApplicationError(
@@ -121,9 +131,15 @@ def import_prime(
     skip_corrupt: bool = False,
     drop_invalid: bool = False,
     app_map: Mapping[str, str] | None = None,
-    allow_unknown_apps: bool = False,
+    allow_unknown_apps: bool = True,
+    latency_unit: str = "ms",
 ) -> tuple[Dataset, ImportReport]:
     """Read the PRIME TFRecords under `root` into a Dataset (and write it to `out` if given).
+
+    Folders are named after applications: the release's spellings map to prime-rs names (and
+    `app_map` maps others); any other folder name is kept as a data-only application. The
+    dataset's world is "external" (the TFRecords' source) with `latency_unit` as the unit of
+    the logged runtimes.
 
     A corrupt or truncated record raises CorruptRecordError naming the file and byte offset,
     unless `skip_corrupt`, which skips and counts it. Rows whose parameters are not values of
@@ -138,7 +154,9 @@ def import_prime(
         tables.append(table)
         designs.append(d)
 
-    meta, report = _import(root, out, skip_corrupt, drop_invalid, app_map, allow_unknown_apps, keep)
+    meta, report = _import(
+        root, out, skip_corrupt, drop_invalid, app_map, allow_unknown_apps, latency_unit, keep
+    )
     table = pa.concat_tables(tables) if tables else _table(*_empty_rows(), [])
     ds = Dataset(table, meta, _designs=np.concatenate(designs) if designs else _empty_rows()[0])
     return ds, report
@@ -151,11 +169,14 @@ def import_prime_file(
     skip_corrupt: bool = False,
     drop_invalid: bool = False,
     app_map: Mapping[str, str] | None = None,
-    allow_unknown_apps: bool = False,
+    allow_unknown_apps: bool = True,
+    latency_unit: str = "ms",
 ) -> ImportReport:
     """:func:`import_prime` straight to the Parquet file `out`, one row group per batch of
     records, holding no more than a few batches in memory whatever the number of records."""
-    return _import(root, out, skip_corrupt, drop_invalid, app_map, allow_unknown_apps, None)[1]
+    return _import(
+        root, out, skip_corrupt, drop_invalid, app_map, allow_unknown_apps, latency_unit, None
+    )[1]
 
 
 def _batches(reader: Any) -> Iterator[Any]:
@@ -216,6 +237,7 @@ def _import(
     drop_invalid: bool,
     app_map: Mapping[str, str] | None,
     allow_unknown_apps: bool,
+    latency_unit: str,
     keep: Callable[[pa.Table, np.ndarray], None] | None,
 ) -> tuple[dict[str, str], ImportReport]:
     from prime_rs import _native
@@ -223,6 +245,7 @@ def _import(
 
     if out is not None:
         check_writable(out)
+    world = World.external(f"PRIME TFRecords: {Path(root).resolve()}", latency_unit)
     t0 = time.perf_counter()
     found = find_prime_files(root, app_map, allow_unknown_apps)
     apps = sorted({a for _, a in found})
@@ -237,6 +260,8 @@ def _import(
         "prime_rs.source_files": str(len(found)),
         "prime_rs.simulator_version": "PRIME release (proprietary simulator)",
         "prime_rs.space_fingerprint": _space.fingerprint(),
+        **world.to_metadata(),
+        **data_only_metadata(apps),
     }
     seen = np.zeros(len(found), dtype=np.int64)  # rows read so far per file
     problems = _Problems()
@@ -297,6 +322,11 @@ def _import(
             skips=[(str(f), int(o), str(d)) for f, o, d in reader.skips()],
             dropped_invalid=dropped,
             applications=[a for a, p in zip(apps, present, strict=True) if p],
+            world=world.describe(),
+            latency_unit=world.latency_unit,
+        )
+        report.data_only_applications = sorted(
+            set(report.applications) - set(app_names.workload_names())
         )
         meta["prime_rs.skipped_records"] = str(report.skipped)
         meta["prime_rs.dropped_invalid_rows"] = str(dropped)

@@ -5,6 +5,7 @@
 use pyo3::prelude::*;
 
 mod dataset;
+mod enumerate;
 mod errors;
 mod search;
 mod sim;
@@ -19,5 +20,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     workload::register(m)?;
     sim::register(m)?;
     dataset::register(m)?;
+    enumerate::register(m)?;
     Ok(())
 }

@@ -28,7 +28,10 @@ pub const OP_COLUMNS: [&str; 14] = [
     "out_bytes",
 ];
 
-fn ops_from_table(py: Python<'_>, table: &PyReadonlyArray2<'_, i64>) -> PyResult<Vec<Op>> {
+pub(crate) fn ops_from_table(
+    py: Python<'_>,
+    table: &PyReadonlyArray2<'_, i64>,
+) -> PyResult<Vec<Op>> {
     let t = table.as_array();
     if t.ncols() != OP_COLUMNS.len() || t.nrows() == 0 {
         return Err(invalid_argument(
@@ -158,6 +161,26 @@ fn sim_reason_names() -> Vec<&'static str> {
     REASON_NAMES.to_vec()
 }
 
+/// The feasibility rules in checking order, as data:
+/// `(reason code, name, requirement, resource parameter, doc)`. A design fails a rule when the
+/// workload's requirement exceeds the raw value of the resource parameter.
+#[pyfunction]
+fn sim_rules() -> Vec<(u8, &'static str, &'static str, &'static str, &'static str)> {
+    sim::RULES
+        .iter()
+        .map(|r| {
+            let resource = prime_core::space::PARAMS[r.resource].name;
+            (r.reason as u8, r.name, r.requirement, resource, r.doc)
+        })
+        .collect()
+}
+
+/// The simulator fingerprint (a hash of version, model revision, space, constants and rules).
+#[pyfunction]
+fn sim_fingerprint() -> String {
+    sim::fingerprint()
+}
+
 #[pyfunction]
 fn sim_op_columns() -> Vec<&'static str> {
     OP_COLUMNS.to_vec()
@@ -169,5 +192,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sim_constants, m)?)?;
     m.add_function(wrap_pyfunction!(sim_reason_names, m)?)?;
     m.add_function(wrap_pyfunction!(sim_op_columns, m)?)?;
+    m.add_function(wrap_pyfunction!(sim_rules, m)?)?;
+    m.add_function(wrap_pyfunction!(sim_fingerprint, m)?)?;
     Ok(())
 }
