@@ -1,135 +1,123 @@
-"""Throughput and memory of the data layer (a script, not a test: it writes ~300 MB).
+"""Throughput of the data layer: the PRIME TFRecord import, stage by stage, and `generate`.
 
-    python benches/data_throughput.py import [--records 1000000]
-    python benches/data_throughput.py generate [--rows 1000000] [--app mobilenet_v2] [--mode random]
+    python -m pytest benches/data_throughput.py --benchmark-enable --benchmark-group-by=group \
+        --benchmark-columns=mean,stddev,rounds
 
-`import` writes PRIME-schema TFRecords with the native writer, then times the native reader alone
-and the full `import_prime` (validation + Parquet write). `generate` streams `write_generated`
-to a file and reports rows/s and the peak RSS of this process, next to the size the same rows
-would take as Python objects (one dict per row, measured on a sample and scaled).
+Import benchmarks read one PRIME-schema folder of 1,000,000 records (written once per run by
+the native writer; 20,000 when only testing) and put ``records_per_s`` (records / mean) in
+``extra_info``:
+
+* ``native_parse``: the native reader alone (framing, both CRCs, Example decoding and the value
+  -> index conversion), drained batch by batch;
+* ``to_parquet``: :func:`import_prime_file`, the path of ``prime-rs data import-prime``: parse,
+  validate and stream Parquet row groups, with flat memory;
+* ``to_dataset_and_parquet``: :func:`import_prime` with an output file (also builds the Dataset);
+* ``cli``: the ``prime-rs data import-prime`` process, interpreter start-up included.
+
+Each benchmark checks its answer (row count and the designs of a sample), so a fast wrong path
+fails. Ratios between them are in ``docs/performance/import.md``.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import resource
-import tempfile
-import time
-import tracemalloc
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
+
+from prime_rs import SPACE, _native
+from prime_rs.data import import_prime, load, write_generated
+from prime_rs.data.tfrecord import BATCH_ROWS, FLOAT_FEATURES, INT_FEATURES, import_prime_file
+
+CPUS = os.cpu_count() or 1
+_DIRS: dict[int, tuple[Path, np.ndarray]] = {}
 
 
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+@pytest.fixture(scope="session")
+def prime_folder(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """`make(n)` -> (release folder with one MobilenetV2 file of n records, their designs)."""
+
+    def make(n: int) -> tuple[Path, np.ndarray]:
+        if n not in _DIRS:
+            root = tmp_path_factory.mktemp(f"prime{n}")
+            designs = SPACE.sample(n, seed=0)
+            vals = SPACE.to_values(designs).astype(np.float32)
+            rng = np.random.default_rng(0)
+            cols = [
+                (k, np.ascontiguousarray(vals[:, i])) for i, k in enumerate(FLOAT_FEATURES[:10])
+            ]
+            cols += [("runtime", rng.lognormal(0, 1, n).astype(np.float32)),
+                     ("area", rng.uniform(5, 150, n).astype(np.float32))]  # fmt: skip
+            infeasible = (rng.random(n) < 0.7).astype(np.int64)
+            (root / "MobilenetV2").mkdir()
+            path = root / "MobilenetV2" / "part-00000.tfrecord"
+            _native.dataset_write_tfrecord(str(path), cols, [("infeasible", infeasible)])
+            _DIRS[n] = (root, designs)
+        return _DIRS[n]
+
+    return make
 
 
-def python_object_mib(ds, rows: int) -> float:  # type: ignore[no-untyped-def]
-    """MiB that `rows` rows would take as a list of per-row dicts (sampled on 20,000 rows)."""
-    sample = min(len(ds), 20_000)
-    part = ds.table.slice(0, sample)
-    tracemalloc.start()
-    objs = part.to_pylist()
-    size, _ = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    del objs
-    return size / sample * rows / 2**20
+def _records(measuring: bool) -> int:
+    return 1_000_000 if measuring else 20_000
 
 
-def bench_import(records: int, files: int) -> dict:
-    from prime_rs import SPACE, _native
-    from prime_rs.data import import_prime
-
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp) / "prime" / "MobilenetV2"
-        root.mkdir(parents=True)
-        rng = np.random.default_rng(0)
-        designs = SPACE.sample(records, seed=0)
-        vals = SPACE.to_values(designs).astype(np.float32)
-        per = records // files
-        t = time.perf_counter()
-        paths = []
-        for f in range(files):
-            s = slice(f * per, (f + 1) * per)
-            cols = [(f"param_{k + 1}", np.ascontiguousarray(vals[s, k])) for k in range(10)]
-            cols += [("runtime", rng.lognormal(6, 1, per).astype(np.float32)),
-                     ("area", rng.uniform(5, 150, per).astype(np.float32))]  # fmt: skip
-            p = root / f"part-{f:03d}.tfrecord"
-            _native.dataset_write_tfrecord(
-                str(p), cols, [("infeasible", (rng.random(per) < 0.7).astype(np.int64))]
-            )
-            paths.append(str(p))
-        write_s = time.perf_counter() - t
-        size = sum(Path(p).stat().st_size for p in paths)
-        feats = [f"param_{k}" for k in range(1, 11)] + ["runtime", "area"]
-        best_native = min(
-            _timed(lambda: _native.dataset_read_tfrecord(paths, feats, ["infeasible"]))
-            for _ in range(3)
-        )
-        t = time.perf_counter()
-        ds, _ = import_prime(root.parent, Path(tmp) / "out.parquet")
-        full = time.perf_counter() - t
-        return {
-            "records": per * files,
-            "files": files,
-            "tfrecord_mb": round(size / 1e6, 1),
-            "write_s": round(write_s, 2),
-            "native_read_s": round(best_native, 3),
-            "native_records_per_s": round(per * files / best_native),
-            "import_prime_to_parquet_s": round(full, 3),
-            "import_prime_records_per_s": round(len(ds) / full),
-        }
-
-
-def _timed(f) -> float:  # type: ignore[no-untyped-def]
-    t = time.perf_counter()
-    f()
-    return time.perf_counter() - t
-
-
-def bench_generate(rows: int, app: str, mode: str) -> dict:
-    from prime_rs.data import load, write_generated
-
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "g.parquet"
-        before = peak_rss_mib()
-        rep = write_generated(out, app, rows, seed=0, mode=mode)  # type: ignore[arg-type]
-        peak = peak_rss_mib()
-        size = out.stat().st_size
-        ds = load(out)
-        return {
-            "rows": rep.rows,
-            "application": app,
-            "mode": mode,
-            "seconds": round(rep.seconds, 2),
-            "rows_per_s": round(rep.rows_per_second),
-            "feasible_fraction": round(rep.feasible / rep.rows, 3),
-            "peak_rss_before_mib": round(before),
-            "peak_rss_mib": round(peak),
-            "parquet_mb": round(size / 1e6, 1),
-            "as_python_objects_mib": round(python_object_mib(ds, rows)),
-            "as_numpy_arrays_mib": round(ds.table.nbytes / 2**20),
-        }
-
-
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["import", "generate"])
-    ap.add_argument("--records", type=int, default=1_000_000)
-    ap.add_argument("--files", type=int, default=1)
-    ap.add_argument("--rows", type=int, default=1_000_000)
-    ap.add_argument("--app", default="mobilenet_v2")
-    ap.add_argument("--mode", default="random")
-    a = ap.parse_args()
-    out = (
-        bench_import(a.records, a.files)
-        if a.what == "import"
-        else bench_generate(a.rows, a.app, a.mode)
+def _native_parse(root: Path) -> int:
+    files = [str(p) for p in sorted(root.rglob("*.tfrecord"))]
+    reader = _native.TfrecordReader(
+        files, list(FLOAT_FEATURES[10:]), list(INT_FEATURES), False, design=True
     )
-    print(json.dumps(out, indent=2))
+    n = 0
+    while (batch := reader.next_batch(BATCH_ROWS)) is not None:
+        n += len(batch[0])
+    return n
 
 
-if __name__ == "__main__":
-    main()
+def _cli(root: Path, out: Path) -> int:
+    """Rows written, as the process reports them (checked against the file after timing)."""
+    done = subprocess.run(
+        [Path(sys.executable).with_name("prime-rs"), "data", "import-prime", str(root), "--out", str(out), "--json"],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return int(json.loads(done.stdout)["rows"])
+
+
+@pytest.mark.parametrize("stage", ["native_parse", "to_parquet", "to_dataset_and_parquet", "cli"])
+def test_import_throughput(
+    benchmark, measuring: bool, prime_folder, stage: str, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    n = _records(measuring)
+    root, designs = prime_folder(n)
+    out = tmp_path / "out.parquet"
+    run = {
+        "native_parse": lambda: _native_parse(root),
+        "to_parquet": lambda: import_prime_file(root, out).rows,
+        "to_dataset_and_parquet": lambda: len(import_prime(root, out)[0]),
+        "cli": lambda: _cli(root, out),
+    }[stage]
+    benchmark.group = "import PRIME TFRecords"
+    benchmark.extra_info.update(records=n, cpus=CPUS, batch_rows=BATCH_ROWS)
+    rows = benchmark.pedantic(run, rounds=3 if measuring else 1, iterations=1)
+    assert rows == n
+    if stage != "native_parse":
+        np.testing.assert_array_equal(load(out).designs[::997], designs[::997])
+    if benchmark.stats is not None and benchmark.stats.stats.mean:
+        benchmark.extra_info["records_per_s"] = n / benchmark.stats.stats.mean
+
+
+def test_generate_throughput(benchmark, measuring: bool, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`write_generated` streaming simulated rows to Parquet (rows/s in extra_info)."""
+    n = 1_000_000 if measuring else 5_000
+    out = tmp_path / "g.parquet"
+    benchmark.group = "generate"
+    benchmark.extra_info.update(rows=n, cpus=CPUS)
+    rep = benchmark.pedantic(
+        lambda: write_generated(out, "mobilenet_v2", n, seed=0), rounds=1, iterations=1
+    )
+    assert rep.rows == n == len(load(out))
+    if benchmark.stats is not None and benchmark.stats.stats.mean:
+        benchmark.extra_info["rows_per_s"] = n / benchmark.stats.stats.mean

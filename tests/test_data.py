@@ -209,3 +209,55 @@ def test_value_index_map_agrees_with_the_space(seed: int, n: int) -> None:
         SPACE.from_values(values)
     _, bad = _space.index_columns([values[:, j] for j in range(10)])
     assert bad[0] and not bad[1:].any()
+
+
+def test_load_checks_result_values(tmp_path: Path) -> None:
+    """Review 4.13: a file whose feasible rows hold a NaN, negative or infinite latency (or a
+    negative area anywhere) is a DatasetError on load, not a dataset that breaks `stats`."""
+    ds = _dataset(20)
+    table = ds.table.cast(
+        pa.schema(
+            [
+                pa.field(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type)
+                for f in ds.table.schema
+            ]
+        )
+    )
+    all_feasible = table.set_column(
+        table.schema.get_field_index("feasible"), "feasible", pa.array([True] * 20)
+    )
+    with pytest.raises(
+        DatasetError, match=r"row\(s\) have invalid results.*feasible=True, latency_ms=inf"
+    ):
+        load(_write(all_feasible, tmp_path / "a.parquet"))
+    f = int(ds.feasible.argmax())
+    for col, value in (("latency_ms", np.nan), ("latency_ms", -1.0), ("area_mm2", -1.3e101)):
+        vals = ds.table.column(col).to_numpy().copy()
+        vals[f] = value
+        bad = table.set_column(table.schema.get_field_index(col), col, pa.array(vals))
+        with pytest.raises(
+            DatasetError, match=rf"1 row\(s\) have invalid results.*first at row {f}"
+        ):
+            load(_write(bad, tmp_path / "b.parquet"))
+    # A file written without page checksums: the value check still catches a corrupt area.
+    area = ds.area_mm2.copy()
+    area[int((~ds.feasible).argmax())] = -5.0
+    bad = table.set_column(table.schema.get_field_index("area_mm2"), "area_mm2", pa.array(area))
+    pq.write_table(bad, tmp_path / "c.parquet", write_page_checksum=False)
+    with pytest.raises(DatasetError, match="invalid results"):
+        load(tmp_path / "c.parquet")
+
+
+def test_dataset_files_carry_page_checksums(tmp_path: Path) -> None:
+    _dataset(50).save(tmp_path / "d.parquet")
+    raw = (tmp_path / "d.parquet").read_bytes()
+    meta = pq.ParquetFile(tmp_path / "d.parquet").metadata
+    assert meta.num_rows == 50
+    # Flip one byte inside the first data page of the latency column: a checksum error.
+    col = meta.row_group(0).column(_dataset(50).table.column_names.index("latency_ms"))
+    start = col.data_page_offset
+    bad = bytearray(raw)
+    bad[start + col.total_compressed_size - 3] ^= 0x01
+    (tmp_path / "e.parquet").write_bytes(bytes(bad))
+    with pytest.raises(DatasetError, match="CRC checksum verification failed"):
+        load(tmp_path / "e.parquet")

@@ -157,3 +157,75 @@ def test_no_partial_output(tmp_path: Path) -> None:
     with pytest.raises(OutputError):
         import_csv(_csv(tmp_path, ds), tmp_path / "missing-dir" / "out.parquet")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]
+
+
+def test_results_follow_the_dataset_rule(tmp_path: Path) -> None:
+    """Review 4.4 / 4.5: a feasible row needs a finite latency > 0 and a finite area >= 0, and no
+    row may have a negative area (the rule import-prime and load apply, stated in the README)."""
+    ds = _dataset(30, seed=5)
+    f = int(ds.feasible.argmax())
+    i = int((~ds.feasible).argmax())
+    for lat in (-3.0, 0.0):
+        bad = ds.latency_ms.copy()
+        bad[f] = lat
+        with pytest.raises(DatasetError, match=rf"1 row\(s\) have invalid results.*row {f}:"):
+            import_csv(_csv(tmp_path, ds, latency_ms=bad))
+    for row, area in ((f, -10.0), (f, np.inf), (f, np.nan), (i, -10.0)):
+        bad = ds.area_mm2.copy()
+        bad[row] = area
+        with pytest.raises(
+            DatasetError, match=rf"(invalid results.*row {row}:|no finite 'area_mm2')"
+        ):
+            import_csv(_csv(tmp_path, ds, area_mm2=bad))
+    unknown = ds.area_mm2.copy()
+    unknown[i] = np.nan  # an infeasible row's area may be unknown
+    assert np.isnan(import_csv(_csv(tmp_path, ds, area_mm2=unknown)).area_mm2[i])
+
+
+def test_duplicate_columns_and_huge_cells(tmp_path: Path) -> None:
+    """Review 4.9 / 4.10: a duplicated header is a clear error; a 10 MB cell is imported; a row
+    over the 16 MiB limit gets a message naming the limit, not the parser's internals."""
+    ds = _dataset(20, seed=6)
+    p = _csv(tmp_path, ds)
+    lines = p.read_text().splitlines(keepends=True)
+    dup = tmp_path / "dup.csv"
+    dup.write_text(lines[0].replace('"latency_ms"', '"pe_x"') + "".join(lines[1:]))
+    with pytest.raises(DatasetError, match=r"duplicate column name\(s\) 'pe_x' \(2 times\)"):
+        import_csv(dup)
+    i = int((~ds.feasible).argmax())
+    for size, ok in ((10_000_000, True), (40_000_000, False)):
+        reason = ds.reason.copy()
+        reason[i] = "x" * size
+        big = _csv(tmp_path, ds, reason=reason)
+        if ok:
+            assert len(import_csv(big).reason[i]) == size
+        else:
+            with pytest.raises(
+                DatasetError, match=r"a row is longer than the CSV reader's limit \(16 MiB\)"
+            ):
+                import_csv(big)
+
+
+def test_flipped_bytes_in_parquet_are_never_silent(tmp_path: Path) -> None:
+    """Review 4.12: page checksums are written and verified, so a flipped byte in a dataset
+    file is an error, or (in bytes no value depends on) leaves every value as it was."""
+    ds = _dataset(300, seed=7)
+    good = tmp_path / "good.parquet"
+    ds.save(good)
+    raw = good.read_bytes()
+    footer = len(raw) - 8 - int.from_bytes(raw[-8:-4], "little")
+    errors = 0
+    for pos in np.linspace(4, footer - 1, 60).astype(int):
+        bad = bytearray(raw)
+        bad[pos] ^= 0xFF
+        bad[pos + 1] ^= 0xFF
+        p = tmp_path / "flipped.parquet"
+        p.write_bytes(bytes(bad))
+        for read in (load, import_csv):
+            try:
+                back = read(p)
+            except DatasetError:
+                errors += 1
+                continue
+            assert_same_dataset(ds, back)
+    assert errors >= 100  # nearly every flip lands in page data, which the CRCs cover

@@ -7,6 +7,7 @@ import struct
 from pathlib import Path
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 from _data_support import (
     crc32c,
@@ -14,6 +15,7 @@ from _data_support import (
     float_feature,
     frame,
     int64_feature,
+    masked,
     prime_example,
     random_prime_rows,
     write_prime_file,
@@ -27,6 +29,7 @@ from prime_rs.errors import (
     CorruptRecordError,
     DatasetError,
     InvalidDesignError,
+    UnknownApplicationError,
 )
 
 FLOATS = [f"param_{k}" for k in range(1, 11)] + ["runtime", "area"]
@@ -270,3 +273,141 @@ def test_frame_layout_is_the_tfrecord_one() -> None:
     data = b"abc"
     f = frame(data)
     assert struct.unpack("<Q", f[:8])[0] == 3 and f[12:15] == data and len(f) == 19
+
+
+def _huge_length_file(path: Path, claimed: int, good_before: bytes = b"") -> None:
+    """`good_before`, then a header claiming `claimed` bytes with a valid length checksum,
+    then 64 zero bytes (the 76-byte file of the reliability review when alone)."""
+    n = struct.pack("<Q", claimed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(good_before + n + struct.pack("<I", masked(n)) + bytes(64))
+
+
+@pytest.mark.parametrize("claimed", [2**40, 2**60, 2**62, 2**64 - 1, 6 * 2**30])
+def test_huge_length_field_is_a_cheap_typed_error(tmp_path: Path, claimed: int) -> None:
+    """Review 3.9 / 3.10: a length claiming far more than the file never becomes an allocation
+    of that size (it aborted the interpreter, or took 6 GB), with or without --skip-corrupt."""
+    import resource
+
+    p, _, good = _bytes_and_offsets(tmp_path, n=20)
+    _huge_length_file(p, claimed, good)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(CorruptRecordError, match=rf"offset {len(good)}: (record length|truncated)"):
+        import_prime(tmp_path)
+    ds, rep = import_prime(tmp_path, skip_corrupt=True)
+    assert len(ds) == 20 and rep.skipped == 1 and rep.skips[0][1] == len(good)
+    # Peak RSS grew by less than 200 MiB (the claims start at 1 TiB; 6 GiB took 6.4 GB before).
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200 * 1024
+
+
+def test_a_huge_length_alone_is_skipped_and_the_rest_resynced(tmp_path: Path) -> None:
+    p, offsets, good = _bytes_and_offsets(tmp_path, n=6)
+    n = struct.pack("<Q", 2**60)
+    bad = good[: offsets[2]] + n + struct.pack("<I", masked(n)) + good[offsets[2] :]
+    p.write_bytes(bad)
+    ds, rep = import_prime(tmp_path, skip_corrupt=True)
+    assert len(ds) == 6 and rep.skipped == 1
+    assert "exceeds" in rep.skips[0][2] and rep.skips[0][1] == offsets[2]
+
+
+def test_app_map_targets_are_validated(tmp_path: Path) -> None:
+    """Review 3.15: --app-map targets resolve as folder names do: a release spelling maps, any
+    other name is a data-only application (reported), or refused with allow_unknown_apps=False."""
+    rows = random_prime_rows(10, seed=10)
+    _write_app(tmp_path, "ResNet152", rows, files=1)
+    with pytest.raises(UnknownApplicationError, match=r"'nonexistent'.*known:"):
+        import_prime(tmp_path, app_map={"ResNet152": "nonexistent"}, allow_unknown_apps=False)
+    with pytest.raises(UnknownApplicationError, match=r"ResNet152.*--app-map"):
+        import_prime(tmp_path, allow_unknown_apps=False)
+    ds, _ = import_prime(tmp_path, app_map={"ResNet152": "MobilenetV2"})
+    assert ds.applications == ["mobilenet_v2"]  # folder spellings resolve like folders do
+    ds, rep = import_prime(tmp_path, app_map={"ResNet152": "resnet152"})
+    assert ds.applications == rep.data_only_applications == ["resnet152"]
+
+
+def test_negative_area_is_invalid_on_every_row(tmp_path: Path) -> None:
+    """The dataset's result rule (README): no area is negative, feasible or not."""
+    rows = random_prime_rows(10, seed=11)
+    rows["infeasible"][:] = 1
+    rows["area"][6] = -5.0
+    _write_app(tmp_path, "MobilenetV2", rows, files=1)
+    with pytest.raises(DatasetError, match=r"1 record\(s\) have invalid results.*record 6"):
+        import_prime(tmp_path)
+    ds, rep = import_prime(tmp_path, drop_invalid=True)
+    assert len(ds) == 9 and rep.dropped_invalid == 1
+
+
+def test_streaming_import_matches_in_memory_and_spans_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches smaller than a file and than the import: same rows, same file, one row group per
+    batch; problems found in a later batch still name the right file and record."""
+    from prime_rs.data import tfrecord
+
+    monkeypatch.setattr(tfrecord, "BATCH_ROWS", 64)
+    a = random_prime_rows(300, seed=12)
+    b = random_prime_rows(100, seed=13)
+    _write_app(tmp_path / "in", "MobilenetV2", a, files=3)
+    _write_app(tmp_path / "in", "u-net", b, files=1)
+    ds, rep = import_prime(tmp_path / "in", tmp_path / "mem.parquet")
+    streamed = tfrecord.import_prime_file(tmp_path / "in", tmp_path / "file.parquet")
+    assert streamed.rows == rep.rows == 400 and streamed.applications == ["mobilenet_v2", "unet"]
+    assert streamed.files == rep.files
+    back = load(tmp_path / "file.parquet")
+    np.testing.assert_array_equal(back.designs, ds.designs)
+    np.testing.assert_array_equal(back.application, ds.application)
+    np.testing.assert_array_equal(back.latency_ms, ds.latency_ms)
+    assert pq.ParquetFile(tmp_path / "file.parquet").num_row_groups == 7
+    assert back.metadata["prime_rs.skipped_records"] == "0"
+    assert back.metadata["prime_rs.format_version"] == "1"
+    a["values"][250, 2] = 12.0  # record 50 of the third MobilenetV2 file, in batch 4
+    a["values"][290, 2] = 12.0
+    _write_app(tmp_path / "in", "MobilenetV2", a, files=3)
+    third = tmp_path / "in" / "MobilenetV2" / "data-002.tfrecord"
+    with pytest.raises(InvalidDesignError, match=rf"^2 record\(s\).*{third}, record 50: param_3"):
+        tfrecord.import_prime_file(tmp_path / "in", tmp_path / "x.parquet")
+    assert not (tmp_path / "x.parquet").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.parquet", "in", "mem.parquet"]
+
+
+def test_import_memory_is_flat_in_the_number_of_records(tmp_path: Path) -> None:
+    """Peak RSS growth of a file-to-file import is the same for 250k and 1M records (a few
+    batches in flight), while the in-memory import grows by the ~90 MB of Arrow columns between."""
+    import subprocess
+    import sys
+
+    n = 1_000_000
+    designs = SPACE.sample(n, seed=1)
+    vals = SPACE.to_values(designs).astype(np.float32)
+    for rows in (n // 4, n):
+        d = tmp_path / str(rows) / "MobilenetV2"
+        d.mkdir(parents=True)
+        cols = [(f"param_{k + 1}", np.ascontiguousarray(vals[:rows, k])) for k in range(10)]
+        cols += [("runtime", np.ones(rows, np.float32)), ("area", np.ones(rows, np.float32))]
+        ints = [("infeasible", np.zeros(rows, np.int64))]
+        _native.dataset_write_tfrecord(str(d / "a.tfrecord"), cols, ints)
+    script = (
+        "import sys\n"
+        "import prime_rs.data.tfrecord as t\n"
+        "from prime_rs.data.tfrecord import import_prime, import_prime_file\n"
+        "t.BATCH_ROWS = 16_384  # so that 250k records already reach the steady state\n"
+        "def kib(key):\n"
+        "    line = next(x for x in open('/proc/self/status') if x.startswith(key))\n"
+        "    return int(line.split()[1])\n"
+        "open('/proc/self/clear_refs', 'w').write('5')  # reset the peak to the current RSS\n"
+        "base = kib('VmRSS')\n"
+        "f = import_prime_file if sys.argv[3] == 'file' else import_prime\n"
+        "f(sys.argv[1], sys.argv[2])\n"
+        "print(kib('VmHWM') - base)\n"
+    )
+
+    def grown(rows: int, how: str) -> float:
+        out = subprocess.run(
+            [sys.executable, "-c", script, str(tmp_path / str(rows)), str(tmp_path / "o.parquet"), how],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        return int(out.stdout) / 1024  # MiB
+
+    file_growth = grown(n, "file") - grown(n // 4, "file")
+    memory_growth = grown(n, "memory") - grown(n // 4, "memory")
+    assert file_growth < 20 < 60 < memory_growth, (file_growth, memory_growth)

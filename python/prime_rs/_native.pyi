@@ -81,6 +81,32 @@ def dataset_read_tfrecord(
     list[tuple[str, int, int]],
     list[tuple[str, int, str]],
 ]: ...
+
+@final
+class TfrecordReader:
+    def __new__(
+        cls,
+        paths: list[str] | list[os.PathLike[str]] | list[str | os.PathLike[str]],
+        float_features: list[str],
+        int_features: list[str],
+        skip_corrupt: bool = False,
+        design: bool = False,
+    ) -> TfrecordReader: ...
+    def next_batch(
+        self, max_rows: int
+    ) -> (
+        tuple[
+            npt.NDArray[np.uint8] | None,
+            tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64], npt.NDArray[np.float32]],
+            list[npt.NDArray[np.float32]],
+            list[npt.NDArray[np.int64]],
+            list[tuple[int, int]],
+        ]
+        | None
+    ): ...
+    def files(self) -> list[tuple[str, int, int]]: ...
+    def skips(self) -> list[tuple[str, int, str]]: ...
+
 def dataset_write_tfrecord(
     path: str | os.PathLike[str],
     float_features: list[tuple[str, npt.NDArray[np.float32]]],

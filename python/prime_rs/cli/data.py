@@ -137,7 +137,7 @@ def import_prime(
     """Import the published PRIME TFRecords (parsed natively, checksums verified). Folders with
     no prime-rs name become data-only applications; the data's world is external."""
     with cli_errors():
-        from prime_rs.data.tfrecord import import_prime as run
+        from prime_rs.data.tfrecord import import_prime_file as run
         from prime_rs.errors import InvalidArgumentError
 
         mapping = {}
@@ -149,7 +149,7 @@ def import_prime(
                 )
             mapping[folder] = app
         with stderr_console().status("reading TFRecords", spinner="dots"):
-            ds, rep = run(
+            rep = run(
                 directory,
                 out,
                 skip_corrupt=skip_corrupt,
@@ -167,10 +167,10 @@ def import_prime(
                 for f, a, r, s in rep.files
             ],
             "skips": [{"file": f, "offset": o, "problem": d} for f, o, d in rep.skips],
-            "applications": ds.applications,
-            "data_only_applications": ds.data_only_applications,
-            "world": ds.world.describe(),
-            "latency_unit": ds.latency_unit,
+            "applications": rep.applications,
+            "data_only_applications": rep.data_only_applications,
+            "world": rep.world,
+            "latency_unit": rep.latency_unit,
             "seconds": round(rep.seconds, 3),
             "records_per_second": round(rep.records_per_second),
         }
@@ -179,13 +179,13 @@ def import_prime(
             return
         con = stderr_console()
         con.print(
-            f"imported {rep.rows:,} rows of {len(ds.applications)} application(s) from "
+            f"imported {rep.rows:,} rows of {len(rep.applications)} application(s) from "
             f"{len(rep.files)} file(s) in {rep.seconds:.1f}s ({rep.records_per_second:,.0f} records/s) to {out}"
         )
-        if ds.data_only_applications:
+        if rep.data_only_applications:
             con.print(
                 "data-only application(s) (no prime-rs workload): "
-                + ", ".join(ds.data_only_applications)
+                + ", ".join(rep.data_only_applications)
             )
         if rep.skipped:
             con.print(

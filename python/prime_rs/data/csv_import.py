@@ -22,9 +22,13 @@ import pyarrow.compute as pc
 
 from prime_rs.data import _space
 from prime_rs.data import apps as app_names
-from prime_rs.data.dataset import Dataset, _arrow_schema
+from prime_rs.data.dataset import Dataset, _arrow_schema, check_results
 from prime_rs.errors import DatasetError, InvalidArgumentError
 from prime_rs.worlds import World, data_only_metadata
+
+#: The longest CSV row always accepted: pyarrow parses in blocks of this size, and a row may
+#: straddle one block boundary, not two.
+MAX_CSV_ROW_BYTES = 16 << 20
 
 _RESULT_TARGETS = ("latency_ms", "area_mm2", "feasible", "infeasible", "reason", "energy_mj")
 _FALLBACKS = {"latency_ms": ("runtime",), "area_mm2": ("area",)}
@@ -114,11 +118,27 @@ def read_table(path: str | os.PathLike[str]) -> pa.Table:
     name = p.name.lower()
     try:
         if name.endswith((".parquet", ".pq")):
-            return pq.read_table(p)
-        delimiter = "\t" if ".tsv" in name else ","
-        return pcsv.read_csv(p, parse_options=pcsv.ParseOptions(delimiter=delimiter))
+            table = pq.read_table(p, page_checksum_verification=True)
+        else:
+            table = pcsv.read_csv(
+                p,
+                read_options=pcsv.ReadOptions(block_size=MAX_CSV_ROW_BYTES),
+                parse_options=pcsv.ParseOptions(delimiter="\t" if ".tsv" in name else ","),
+            )
     except (pa.ArrowException, OSError) as e:
+        if "straddling" in str(e):
+            raise DatasetError(
+                f"cannot parse {p}: a row is longer than the CSV reader's limit "
+                f"({MAX_CSV_ROW_BYTES >> 20} MiB); shorten its cells or convert the file to Parquet"
+            ) from e
         raise DatasetError(f"cannot parse {p}: {e}") from e
+    counts: dict[str, int] = {}
+    for c in table.column_names:
+        counts[c] = counts.get(c, 0) + 1
+    dup = [f"{c!r} ({n} times)" for c, n in counts.items() if n > 1]
+    if dup:
+        raise DatasetError(f"{p}: duplicate column name(s) {', '.join(dup)}; names must be unique")
+    return table
 
 
 def import_csv(
@@ -225,6 +245,7 @@ def import_csv(
                 f"{src}: {int(bad.sum())} feasible row(s) have no finite {name!r}, first at row {row}"
             )
     latency = np.where(feasible, latency, np.inf)
+    check_results(feasible, latency, area, where=f"{src}: ")
     reason_name = source_of("reason")
     if reason_name is not None:
         rcol = table.column(reason_name)

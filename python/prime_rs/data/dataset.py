@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from functools import cached_property
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import numpy as np
@@ -39,13 +41,106 @@ _STR_COLUMNS = ("application", "reason")
 _DICT = pa.dictionary(pa.int32(), pa.string())
 
 
+#: The rule every dataset's results follow, checked on import and on load.
+RESULT_RULE = (
+    "a feasible row needs a finite latency > 0 and a finite area >= 0, and no area may be negative"
+)
+
+
+def bad_results(feasible: np.ndarray, latency_ms: np.ndarray, area_mm2: np.ndarray) -> np.ndarray:
+    """Rows whose results break :data:`RESULT_RULE` (infeasible rows may hold an unknown, NaN or
+    infinite, area; their latency is ignored)."""
+    good = np.isfinite(latency_ms) & (latency_ms > 0) & np.isfinite(area_mm2) & (area_mm2 >= 0)
+    return (feasible & ~good) | (area_mm2 < 0)
+
+
+def check_results(
+    feasible: np.ndarray, latency_ms: np.ndarray, area_mm2: np.ndarray, where: str = ""
+) -> None:
+    """DatasetError naming the count and the first row that breaks :data:`RESULT_RULE`."""
+    bad = bad_results(feasible, latency_ms, area_mm2)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DatasetError(
+            f"{where}{int(bad.sum())} row(s) have invalid results ({RESULT_RULE}); first at row "
+            f"{row}: feasible={bool(feasible[row])}, latency_ms={float(latency_ms[row]):g}, "
+            f"area_mm2={float(area_mm2[row]):g}"
+        )
+
+
 def parquet_options() -> dict[str, Any]:
     """Writer options: zstd, dictionary encoding only where values repeat (names, parameters,
-    flags); latencies and areas are near-unique floats, where dictionaries only cost time."""
+    flags; latencies and areas are near-unique floats, where dictionaries only cost time), and
+    a CRC of every page, verified by :func:`load`, so flipped bytes are an error, not data."""
     return {
         "compression": "zstd",
         "use_dictionary": ["application", "reason", "feasible", *_space.names()],
+        "write_page_checksum": True,
     }
+
+
+def file_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
+    """Provenance as written to a file: the layout version and the space fingerprint added."""
+    meta = {**(metadata or {}), f"{META_PREFIX}format_version": FORMAT_VERSION}
+    meta.setdefault(f"{META_PREFIX}space_fingerprint", _space.fingerprint())
+    return meta
+
+
+class DatasetWriter(AbstractContextManager["DatasetWriter"]):
+    """Streams tables (one row group each) into a dataset file. The file appears only when the
+    block exits normally (a temporary file renamed into place); provenance may be completed
+    with :meth:`add_metadata` before then."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        metadata: Mapping[str, str] | None = None,
+        with_energy: bool = False,
+    ) -> None:
+        self.path = path
+        self._meta = file_metadata(metadata)
+        self._schema = file_schema(with_energy, self._meta)
+        self._atomic = atomic_path(path)
+        self._writer: pq.ParquetWriter | None = None
+
+    def __enter__(self) -> DatasetWriter:
+        tmp = self._atomic.__enter__()
+        try:
+            self._writer = pq.ParquetWriter(tmp, self._schema, **parquet_options())
+        except OSError as e:
+            self._atomic.__exit__(type(e), e, e.__traceback__)
+            raise OutputError(f"cannot write {self.path}: {e}") from e
+        return self
+
+    def write(self, table: pa.Table) -> None:
+        """Append `table` (in-memory or file layout) as one row group."""
+        assert self._writer is not None, "DatasetWriter.write outside its with-block"
+        try:
+            self._writer.write_table(to_file_table(table).replace_schema_metadata(self._meta))
+        except OSError as e:
+            raise OutputError(f"cannot write {self.path}: {e}") from e
+
+    def add_metadata(self, metadata: Mapping[str, str]) -> None:
+        """Provenance known only at the end (counts); stored in the file's footer."""
+        assert self._writer is not None, "DatasetWriter.add_metadata outside its with-block"
+        self._writer.add_key_value_metadata(dict(metadata))
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            try:
+                writer.close()
+            except OSError as e:
+                if exc is None:
+                    err = OutputError(f"cannot write {self.path}: {e}")
+                    self._atomic.__exit__(OutputError, err, None)
+                    raise err from e
+        return self._atomic.__exit__(exc_type, exc, tb)
 
 
 def columns(with_energy: bool = False) -> list[str]:
@@ -97,6 +192,12 @@ class Dataset:
             table = _normalise(table, source)
             cols = [table.column(n).to_numpy() for n in _space.names()]
             _designs = _space.designs_of(cols, where=f"{source}: ")
+            check_results(
+                table.column("feasible").to_numpy(zero_copy_only=False).astype(bool),
+                _f64(table, "latency_ms"),
+                _f64(table, "area_mm2"),
+                where=f"{source}: ",
+            )
         self.table: pa.Table = table
         self.metadata: dict[str, str] = dict(metadata or {})
         self._designs = _designs
@@ -254,9 +355,7 @@ class Dataset:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write Parquet atomically (a temporary file renamed into place)."""
-        meta = {**self.metadata, f"{META_PREFIX}format_version": FORMAT_VERSION}
-        meta.setdefault(f"{META_PREFIX}space_fingerprint", _space.fingerprint())
-        table = to_file_table(self.table).replace_schema_metadata(meta)
+        table = to_file_table(self.table).replace_schema_metadata(file_metadata(self.metadata))
         with atomic_path(path) as tmp:
             try:
                 pq.write_table(table, tmp, **parquet_options())
@@ -329,10 +428,12 @@ def load(path: str | os.PathLike[str]) -> Dataset:
     if not p.is_file():
         raise DatasetError(f"no such dataset file: {p}")
     try:
-        table = pq.read_table(p, read_dictionary=list(_STR_COLUMNS))
+        pf = pq.ParquetFile(p, read_dictionary=list(_STR_COLUMNS), page_checksum_verification=True)
+        table = pf.read()
     except (pa.ArrowException, OSError) as e:
         raise DatasetError(f"{p} is not a readable Parquet file: {e}") from e
-    raw = table.schema.metadata or {}
+    # The footer's key-value pairs: the schema's, plus those a streaming writer added last.
+    raw = pf.metadata.metadata or {}
     meta = {
         k.decode(errors="replace"): v.decode(errors="replace")
         for k, v in raw.items()

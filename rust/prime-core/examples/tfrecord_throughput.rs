@@ -1,9 +1,12 @@
-//! Throughput of the TFRecord reader on PRIME-schema records.
+//! Throughput of the TFRecord reader on PRIME-schema records, stage by stage.
 //! `cargo run -p prime-core --profile ci --example tfrecord_throughput -- [rows] [files]`
+//! (wall-clock: on a loaded machine, read it next to `perf stat`'s task-clock).
 use std::path::PathBuf;
 use std::time::Instant;
 
-use prime_core::dataset::{read_files, write::write_file, ReadOptions, Schema};
+use prime_core::space::{self, N_PARAMS, PARAMS};
+use prime_core::tfrecord::framing::{Frame, Framer};
+use prime_core::tfrecord::{read_files, write::write_file, ReadOptions, Schema};
 
 fn main() -> prime_core::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -14,13 +17,22 @@ fn main() -> prime_core::Result<()> {
     let files: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1);
     let dir = std::env::temp_dir().join(format!("tfrecord-throughput-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| prime_core::Error::InvalidArgument(e.to_string()))?;
-    let keys: Vec<String> = (1..=10)
-        .map(|k| format!("param_{k}"))
-        .chain(["runtime".into(), "area".into()])
-        .collect();
     let per = rows / files;
-    let cols: Vec<Vec<f32>> = (0..12)
-        .map(|c| (0..per).map(|r| ((r * 31 + c * 7) % 97) as f32).collect())
+    let designs = space::sample(per, 0);
+    let mut cols: Vec<Vec<f32>> = (0..N_PARAMS)
+        .map(|k| {
+            designs
+                .iter()
+                .map(|d| PARAMS[k].values[d[k] as usize] as f32)
+                .collect()
+        })
+        .collect();
+    cols.push((0..per).map(|r| 1.0 + (r % 97) as f32).collect()); // runtime
+    cols.push((0..per).map(|r| 5.0 + (r % 89) as f32).collect()); // area
+    let keys: Vec<String> = PARAMS
+        .iter()
+        .map(|p| p.key.to_string())
+        .chain(["runtime".into(), "area".into()])
         .collect();
     let inf: Vec<i64> = (0..per).map(|r| i64::from(r % 4 != 0)).collect();
     let mut paths = Vec::new();
@@ -46,30 +58,38 @@ fn main() -> prime_core::Result<()> {
         t.elapsed().as_secs_f64()
     );
     framing_only(&paths);
-    let schema = Schema::new(&keys, &["infeasible".to_string()])?;
-    for _ in 0..3 {
-        let t = Instant::now();
-        let c = read_files(&paths, &schema, ReadOptions::default())?;
-        let s = t.elapsed().as_secs_f64();
-        println!(
-            "read {} records in {:.3}s: {:.2} M records/s",
-            c.rows(),
-            s,
-            c.rows() as f64 / s / 1e6
-        );
+    let generic = Schema::new(&keys, &["infeasible".to_string()])?;
+    let design = Schema::with_design(&["runtime", "area"], &["infeasible"])?;
+    for (what, schema) in [
+        ("12 floats + 1 int", &generic),
+        ("design + 2 floats + 1 int", &design),
+    ] {
+        for _ in 0..3 {
+            let t = Instant::now();
+            let c = read_files(&paths, schema, ReadOptions::default())?;
+            let s = t.elapsed().as_secs_f64();
+            assert!(c.data.invalid.is_empty());
+            println!(
+                "{what}: read {} records in {:.3}s: {:.2} M records/s",
+                c.rows(),
+                s,
+                c.rows() as f64 / s / 1e6
+            );
+        }
     }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
 
-#[allow(dead_code)]
 fn framing_only(paths: &[PathBuf]) {
-    use prime_core::dataset::framing::{Frame, Framer};
     let t = Instant::now();
     let mut n = 0;
     for p in paths {
-        let mut f = Framer::new(std::fs::File::open(p).unwrap(), false);
-        while let Some(Frame::Record { .. }) = f.next_frame().unwrap() {
+        let Ok(file) = std::fs::File::open(p) else {
+            continue;
+        };
+        let mut f = Framer::new(file, false);
+        while let Ok(Some(Frame::Record { .. })) = f.next_frame() {
             n += 1;
         }
     }

@@ -1,12 +1,14 @@
-//! Bindings of `prime_core::dataset`: the TFRecord reader and writer for PRIME-format logs.
+//! Bindings of `prime_core::tfrecord`: the TFRecord reader and writer for PRIME-format logs.
 
 use std::path::PathBuf;
+use std::sync::Mutex;
 
-use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
-use prime_core::dataset::{read_files, write::write_file, ReadOptions, Schema};
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1};
+use prime_core::tfrecord::{read_files, write::write_file, Batch, ReadOptions, Reader, Schema};
 use pyo3::prelude::*;
 
 use crate::errors::{detached, invalid_argument};
+use crate::space::design_matrix;
 
 type FileRow = (String, u64, u64);
 type SkipRow = (String, u64, String);
@@ -44,12 +46,153 @@ fn dataset_read_tfrecord<'py>(
         .map(|s| (s.source.clone(), s.offset, s.detail.clone()))
         .collect();
     let floats = cols
+        .data
         .floats
         .into_iter()
         .map(|c| c.into_pyarray(py))
         .collect();
-    let ints = cols.ints.into_iter().map(|c| c.into_pyarray(py)).collect();
+    let ints = cols
+        .data
+        .ints
+        .into_iter()
+        .map(|c| c.into_pyarray(py))
+        .collect();
     Ok((floats, ints, files, skips))
+}
+
+type BatchResult<'py> = (
+    Option<Bound<'py, PyArray2<u8>>>,
+    (
+        Bound<'py, PyArray1<u64>>,
+        Bound<'py, PyArray1<u64>>,
+        Bound<'py, PyArray1<f32>>,
+    ),
+    Vec<Bound<'py, PyArray1<f32>>>,
+    Vec<Bound<'py, PyArray1<i64>>>,
+    Vec<(usize, u64)>,
+);
+
+/// A streaming reader of TFRecord files of `tf.train.Example`s: `next_batch(max_rows)` returns
+/// (designs (n, 10) uint8 or None, (invalid rows, their first bad parameter, its value), float
+/// columns, int64 columns, (file index, rows) runs), or None when every file has been read.
+/// With `design`, the ten `param_k` features are read as index rows of the design space.
+#[pyclass(frozen, module = "prime_rs._native")]
+struct TfrecordReader {
+    inner: Mutex<Reader>,
+}
+
+#[pymethods]
+impl TfrecordReader {
+    #[new]
+    #[pyo3(signature = (paths, float_features, int_features, skip_corrupt=false, design=false))]
+    fn new(
+        py: Python<'_>,
+        paths: Vec<PathBuf>,
+        float_features: Vec<String>,
+        int_features: Vec<String>,
+        skip_corrupt: bool,
+        design: bool,
+    ) -> PyResult<Self> {
+        let schema = detached(py, || {
+            if design {
+                Schema::with_design(&float_features, &int_features)
+            } else {
+                Schema::new(&float_features, &int_features)
+            }
+        })?;
+        let reader = Reader::new(paths, schema, ReadOptions { skip_corrupt });
+        Ok(TfrecordReader {
+            inner: Mutex::new(reader),
+        })
+    }
+
+    fn next_batch<'py>(
+        &self,
+        py: Python<'py>,
+        max_rows: usize,
+    ) -> PyResult<Option<BatchResult<'py>>> {
+        let design = self.lock(py)?.schema().has_design();
+        let batch = detached(py, || {
+            let Ok(mut r) = self.inner.lock() else {
+                return Err(prime_core::Error::InvalidArgument(
+                    "the reader failed in another thread".into(),
+                ));
+            };
+            match r.next_batch(max_rows)? {
+                Some(b) if design => {
+                    let Batch {
+                        designs,
+                        invalid,
+                        floats,
+                        ints,
+                        runs,
+                    } = b;
+                    Ok(Some((
+                        Some(design_matrix(designs)?),
+                        invalid,
+                        floats,
+                        ints,
+                        runs,
+                    )))
+                }
+                Some(b) => Ok(Some((None, b.invalid, b.floats, b.ints, b.runs))),
+                None => Ok(None),
+            }
+        })?;
+        let Some((designs, invalid, floats, ints, runs)) = batch else {
+            return Ok(None);
+        };
+        let inv = (
+            invalid
+                .iter()
+                .map(|v| v.row)
+                .collect::<Vec<_>>()
+                .into_pyarray(py),
+            invalid
+                .iter()
+                .map(|v| v.param as u64)
+                .collect::<Vec<_>>()
+                .into_pyarray(py),
+            invalid
+                .iter()
+                .map(|v| v.value)
+                .collect::<Vec<_>>()
+                .into_pyarray(py),
+        );
+        Ok(Some((
+            designs.map(|d| d.into_pyarray(py)),
+            inv,
+            floats.into_iter().map(|c| c.into_pyarray(py)).collect(),
+            ints.into_iter().map(|c| c.into_pyarray(py)).collect(),
+            runs,
+        )))
+    }
+
+    /// Per-file (path, rows, skipped) of the files opened so far.
+    fn files(&self, py: Python<'_>) -> PyResult<Vec<FileRow>> {
+        let r = self.lock(py)?;
+        Ok(r.files()
+            .iter()
+            .map(|f| (f.source.clone(), f.rows, f.skipped))
+            .collect())
+    }
+
+    /// The first skipped records (path, byte offset, problem), in file order.
+    fn skips(&self, py: Python<'_>) -> PyResult<Vec<SkipRow>> {
+        let r = self.lock(py)?;
+        Ok(r.skips()
+            .iter()
+            .map(|s| (s.source.clone(), s.offset, s.detail.clone()))
+            .collect())
+    }
+}
+
+impl TfrecordReader {
+    fn lock(&self, py: Python<'_>) -> PyResult<std::sync::MutexGuard<'_, Reader>> {
+        self.inner
+            .lock()
+            .map_err(|_| invalid_argument(py, "the reader failed in another thread"))
+    }
 }
 
 /// Write columns as a TFRecord file of `tf.train.Example`s (packed lists, one value each).
@@ -81,5 +224,6 @@ fn dataset_write_tfrecord(
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(dataset_read_tfrecord, m)?)?;
     m.add_function(wrap_pyfunction!(dataset_write_tfrecord, m)?)?;
+    m.add_class::<TfrecordReader>()?;
     Ok(())
 }

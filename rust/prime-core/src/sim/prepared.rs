@@ -56,14 +56,13 @@ impl PreparedWorkload {
             p.out_bytes.push(op.out_bytes as f64);
             if gemm {
                 let out_w = op.in_w.div_ceil(op.stride.max(1));
-                p.filter_bytes = p
-                    .filter_bytes
-                    .max(FILTERS_RESIDENT * (op.kh * op.kw * op.cin_g) as f64);
-                p.window_bytes = p
-                    .window_bytes
-                    .max((op.kh * (op.stride + op.kw) * op.cin_g) as f64);
+                // Products in f64: lowering bounds each factor, not these products, which may
+                // pass u64::MAX for a valid file (and then only fail the memory rules).
+                let (kh, kw, cin_g) = (op.kh as f64, op.kw as f64, op.cin_g as f64);
+                p.filter_bytes = p.filter_bytes.max(FILTERS_RESIDENT * kh * kw * cin_g);
+                p.window_bytes = p.window_bytes.max(kh * (op.stride as f64 + kw) * cin_g);
                 p.psum_row_bytes = p.psum_row_bytes.max(out_w as f64 * PSUM_MIN_CHANNELS * 4.0);
-                p.band_bytes = p.band_bytes.max((2 * op.kh * op.in_w * op.in_c) as f64);
+                p.band_bytes = p.band_bytes.max(2.0 * kh * op.in_w as f64 * op.in_c as f64);
                 p.macs += op.macs() as f64;
             }
         }
@@ -75,7 +74,7 @@ impl PreparedWorkload {
                     let total: f64 = ops
                         .iter()
                         .map(|op| {
-                            let act = (op.in_bytes + op.out_bytes) as f64;
+                            let act = op.in_bytes as f64 + op.out_bytes as f64;
                             INSTR_PER_OP
                                 + INSTR_PER_WEIGHT_TILE * cdiv(op.weight_bytes as f64, c_mp)
                                 + INSTR_PER_ACT_TILE * cdiv(act, c_ma)

@@ -63,13 +63,13 @@ pub fn context_vector(
     };
     let act: f64 = ops
         .iter()
-        .map(|o| (o.in_bytes + o.out_bytes) as f64 * o.reps as f64)
+        .map(|o| (o.in_bytes as f64 + o.out_bytes as f64) * o.reps as f64)
         .sum();
     let peak = ops
         .iter()
-        .map(|o| o.in_bytes + o.out_bytes)
-        .max()
-        .unwrap_or(0) as f64;
+        // In f64: each byte count fits a u64, their sum may not.
+        .map(|o| o.in_bytes as f64 + o.out_bytes as f64)
+        .fold(0.0, f64::max);
     let weights: f64 = ops.iter().map(|o| o.weight_bytes as f64).sum();
     let ai = macs / (weights + act).max(1.0);
     let frac = |x: f64| if macs > 0.0 { x / macs } else { 0.0 };

@@ -19,6 +19,13 @@ pub const HEADER_LEN: usize = 12;
 /// Footer bytes after the payload: the payload's masked CRC.
 pub const FOOTER_LEN: usize = 4;
 
+/// The largest payload accepted. A `tf.train.Example` of logged results is a few hundred bytes;
+/// a larger length is a damaged or hostile header, and honouring it would mean buffering it.
+pub const MAX_RECORD_LEN: u64 = 64 << 20;
+
+/// The first buffer; each refill doubles it up to [`CHUNK`].
+const FIRST_CHUNK: usize = 64 << 10;
+
 /// Buffer refill granularity. Large enough that syscalls are negligible, small enough that
 /// rayon over several files keeps memory flat.
 const CHUNK: usize = 4 << 20;
@@ -83,11 +90,18 @@ impl<R: Read> Framer<R> {
             self.end -= self.pos;
             self.pos = 0;
         }
-        let want = need.max(CHUNK);
-        if self.buf.len() < want {
-            self.buf.resize(want, 0);
+        // Refills double the buffer up to CHUNK, so a small input never costs a large one.
+        if self.buf.len() < CHUNK {
+            let doubled = (self.buf.len() * 2).clamp(FIRST_CHUNK, CHUNK);
+            self.buf.resize(doubled, 0);
         }
         while self.end < need && !self.eof {
+            if self.end == self.buf.len() {
+                // A record larger than the buffer: grow (doubling) only as its bytes arrive,
+                // since a header may claim far more than the input holds.
+                let grown = need.min(self.buf.len().saturating_mul(2));
+                self.buf.resize(grown, 0);
+            }
             // Read as much as fits so the next few hundred records need no syscall.
             match self.reader.read(&mut self.buf[self.end..]) {
                 Ok(0) => self.eof = true,
@@ -125,12 +139,19 @@ impl<R: Read> Framer<R> {
                 fatal: true,
             })));
         }
-        if !self.header_ok() {
+        let len = self.header_len();
+        let plausible = len <= MAX_RECORD_LEN;
+        if !plausible || !self.header_ok() {
+            let detail = if plausible {
+                "length checksum mismatch (corrupt record header)".to_string()
+            } else {
+                format!("record length {len} exceeds the {MAX_RECORD_LEN}-byte limit of a record")
+            };
             if !self.resync {
                 self.done = true;
                 return Ok(Some(Frame::Corrupt(FrameError {
                     offset: start,
-                    detail: "length checksum mismatch (corrupt record header)".into(),
+                    detail,
                     fatal: true,
                 })));
             }
@@ -144,32 +165,21 @@ impl<R: Read> Framer<R> {
                     self.done = true;
                     break;
                 }
-                if self.header_ok() {
+                if self.header_len() <= MAX_RECORD_LEN && self.header_ok() {
                     break;
                 }
             }
             return Ok(Some(Frame::Corrupt(FrameError {
                 offset: skipped_from,
                 detail: format!(
-                    "length checksum mismatch; skipped {} bytes to the next valid header",
+                    "{detail}; skipped {} bytes to the next valid header",
                     self.offset() - skipped_from
                 ),
                 fatal: false,
             })));
         }
-        let len = self.header_len();
-        let total = (HEADER_LEN as u64)
-            .saturating_add(len)
-            .saturating_add(FOOTER_LEN as u64);
-        // A length this large cannot be a real record and would make us allocate it; stop.
-        if total > usize::MAX as u64 / 2 {
-            self.done = true;
-            return Ok(Some(Frame::Corrupt(FrameError {
-                offset: start,
-                detail: format!("record length {len} is implausible"),
-                fatal: true,
-            })));
-        }
+        // At most 64 MiB + 16 by the check above, so this fits a usize on every target.
+        let total = HEADER_LEN as u64 + len + FOOTER_LEN as u64;
         let total = total as usize;
         self.fill(total)?;
         if self.avail() < total {
@@ -314,6 +324,80 @@ mod tests {
         assert!(got[1].is_err());
         assert_eq!(got[2].as_ref().unwrap().1, b"third".to_vec());
         assert_eq!(got.len(), 3);
+    }
+
+    /// A reader that counts what it hands out, to show a huge claim reads no more than exists.
+    struct Counting<'a>(&'a [u8], usize);
+
+    impl Read for Counting<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = out.len().min(self.0.len() - self.1);
+            out[..n].copy_from_slice(&self.0[self.1..self.1 + n]);
+            self.1 += n;
+            Ok(n)
+        }
+    }
+
+    fn header(len: u64) -> Vec<u8> {
+        let mut h = len.to_le_bytes().to_vec();
+        h.extend_from_slice(&masked_crc32c(&len.to_le_bytes()).to_le_bytes());
+        h
+    }
+
+    #[test]
+    fn huge_lengths_are_refused_without_buffering_them() {
+        for claim in [MAX_RECORD_LEN + 1, 1 << 40, 1 << 60, u64::MAX] {
+            let mut buf = Vec::new();
+            frame_into(&mut buf, b"ok");
+            let at = buf.len() as u64;
+            buf.extend(header(claim));
+            buf.extend([0u8; 64]);
+            let mut f = Framer::new(Counting(&buf, 0), false);
+            assert!(matches!(
+                f.next_frame().unwrap(),
+                Some(Frame::Record { .. })
+            ));
+            match f.next_frame().unwrap() {
+                Some(Frame::Corrupt(e)) => {
+                    assert_eq!(e.offset, at);
+                    assert!(e.fatal && e.detail.contains("exceeds"), "{}", e.detail);
+                }
+                _ => panic!("claim {claim} accepted"),
+            }
+            assert!(f.next_frame().unwrap().is_none());
+            assert!(f.buf.len() <= CHUNK, "buffer grew to {}", f.buf.len());
+        }
+    }
+
+    #[test]
+    fn a_plausible_claim_past_the_end_grows_only_with_the_data() {
+        let mut buf = header(MAX_RECORD_LEN); // valid and plausible, but the file is 76 bytes
+        buf.extend([0u8; 64]);
+        let mut f = Framer::new(Counting(&buf, 0), true);
+        match f.next_frame().unwrap() {
+            Some(Frame::Corrupt(e)) => assert!(e.detail.contains("truncated"), "{}", e.detail),
+            _ => panic!("truncation not reported"),
+        }
+        assert!(f.buf.len() <= CHUNK, "buffer grew to {}", f.buf.len());
+    }
+
+    #[test]
+    fn resync_steps_over_an_implausible_header() {
+        let mut buf = Vec::new();
+        frame_into(&mut buf, b"first");
+        let at = buf.len() as u64;
+        buf.extend(header(1 << 60));
+        frame_into(&mut buf, b"second");
+        let got = frames(&buf, true);
+        assert_eq!(got.len(), 3);
+        let e = got[1].as_ref().unwrap_err();
+        assert_eq!(e.offset, at);
+        assert!(
+            !e.fatal && e.detail.contains("skipped 12 bytes"),
+            "{}",
+            e.detail
+        );
+        assert_eq!(got[2].as_ref().unwrap().1, b"second".to_vec());
     }
 
     #[test]

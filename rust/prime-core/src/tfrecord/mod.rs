@@ -1,4 +1,4 @@
-//! Readers (and a writer) for logged data in the format of the published PRIME release.
+//! The TFRecord codec for logged data in the format of the published PRIME release.
 //!
 //! The release stores one `tf.train.Example` per simulated design in TFRecord files. This module
 //! parses them natively, without TensorFlow:
@@ -7,8 +7,9 @@
 //!   CRC-32C of the payload), read in bounded chunks so memory does not grow with file size;
 //! * [`example`]: a minimal protobuf decoder for `tf.train.Example` that extracts one scalar per
 //!   named feature straight into columns;
-//! * [`columns`]: the schema-driven reader over many files (rayon across files, results in input
-//!   order) with an optional skip-corrupt mode that counts what it dropped;
+//! * [`columns`]: the schema-driven streaming reader over many files (bounded batches decoded in
+//!   parallel, results in input order), which can convert the design parameters to index rows,
+//!   with an optional skip-corrupt mode that counts what it dropped;
 //! * [`write`]: the matching encoder, used by tests, benches and `export` paths.
 
 pub mod columns;
@@ -16,5 +17,7 @@ pub mod example;
 pub mod framing;
 pub mod write;
 
-pub use columns::{read_files, Columns, FileReport, ReadOptions, Schema, Skip};
-pub use framing::masked_crc32c;
+pub use columns::{
+    read_files, Batch, Columns, FileReport, Invalid, ReadOptions, Reader, Schema, Skip,
+};
+pub use framing::{masked_crc32c, MAX_RECORD_LEN};
