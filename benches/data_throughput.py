@@ -57,7 +57,7 @@ def bench_import(records: int, files: int) -> dict:
             cols += [("runtime", rng.lognormal(6, 1, per).astype(np.float32)),
                      ("area", rng.uniform(5, 150, per).astype(np.float32))]  # fmt: skip
             p = root / f"part-{f:03d}.tfrecord"
-            _native.dataset_write_tfrecord(
+            _native.tfrecord.write(
                 str(p), cols, [("infeasible", (rng.random(per) < 0.7).astype(np.int64))]
             )
             paths.append(str(p))
@@ -65,8 +65,7 @@ def bench_import(records: int, files: int) -> dict:
         size = sum(Path(p).stat().st_size for p in paths)
         feats = [f"param_{k}" for k in range(1, 11)] + ["runtime", "area"]
         best_native = min(
-            _timed(lambda: _native.dataset_read_tfrecord(paths, feats, ["infeasible"]))
-            for _ in range(3)
+            _timed(lambda: _native.tfrecord.read(paths, feats, ["infeasible"])) for _ in range(3)
         )
         t = time.perf_counter()
         ds, _ = import_prime(root.parent, Path(tmp) / "out.parquet")

@@ -67,7 +67,7 @@ def test_area_matches_references(designs: np.ndarray) -> None:
 
 def _compulsory_bound_ms(designs: np.ndarray, name: str) -> np.ndarray:
     wl = workloads.load(name)
-    consts = dict(prime_rs._native.sim_constants())
+    consts = dict(prime_rs._native.sim.constants())
     v = SPACE.to_values(designs).astype(np.float64)
     units = v[:, 0] * v[:, 1] * v[:, 2] * v[:, 3]
     compute_ns = wl.macs / (units * consts["CLOCK_GHZ"])

@@ -117,7 +117,7 @@ def import_prime(
         check_writable(out)
     t0 = time.perf_counter()
     found = find_prime_files(root, app_map)
-    floats, ints, files, skips = _native.dataset_read_tfrecord(
+    floats, ints, files, skips = _native.tfrecord.read(
         [str(f) for f, _ in found], list(FLOAT_FEATURES), list(INT_FEATURES), skip_corrupt
     )
     rows_per_file = np.array([r for _, r, _ in files], dtype=np.int64)
@@ -253,6 +253,6 @@ def write_prime_tfrecords(
             path = d / f"part-{i:05d}.tfrecord"
             cols = [(f"param_{k + 1}", np.ascontiguousarray(vals[lo:hi, k])) for k in range(10)]
             cols += [("runtime", runtime[lo:hi]), ("area", area[lo:hi])]
-            _native.dataset_write_tfrecord(str(path), cols, [("infeasible", infeasible[lo:hi])])
+            _native.tfrecord.write(str(path), cols, [("infeasible", infeasible[lo:hi])])
             written.append(path)
     return written

@@ -26,7 +26,7 @@ PARAM_VALUES: tuple[tuple[int, ...], ...] = (
 def constants() -> dict[str, float]:
     from prime_rs import _native
 
-    return dict(_native.sim_constants())
+    return dict(_native.sim.constants())
 
 
 def design_columns(designs: np.ndarray) -> dict[str, np.ndarray]:

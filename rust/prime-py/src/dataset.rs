@@ -1,4 +1,4 @@
-//! Bindings of `prime_core::dataset`: the TFRecord reader and writer for PRIME-format logs.
+//! `prime_rs._native.tfrecord`, the binding of `prime_core::dataset`: the TFRecord reader and writer for PRIME-format logs.
 
 use std::path::PathBuf;
 
@@ -6,7 +6,7 @@ use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use prime_core::dataset::{read_files, write::write_file, ReadOptions, Schema};
 use pyo3::prelude::*;
 
-use crate::errors::{detached, invalid_argument};
+use crate::errors::{detached, invalid_argument, to_py};
 
 type FileRow = (String, u64, u64);
 type SkipRow = (String, u64, String);
@@ -22,14 +22,14 @@ type ReadResult<'py> = (
 /// (path, rows, skipped), first skipped records (path, offset, detail)).
 #[pyfunction]
 #[pyo3(signature = (paths, float_features, int_features, skip_corrupt=false))]
-fn dataset_read_tfrecord<'py>(
+fn read<'py>(
     py: Python<'py>,
     paths: Vec<PathBuf>,
     float_features: Vec<String>,
     int_features: Vec<String>,
     skip_corrupt: bool,
 ) -> PyResult<ReadResult<'py>> {
-    let schema = detached(py, || Schema::new(&float_features, &int_features))?;
+    let schema = Schema::new(&float_features, &int_features).map_err(|e| to_py(py, e))?;
     let cols = detached(py, || {
         read_files(&paths, &schema, ReadOptions { skip_corrupt })
     })?;
@@ -55,7 +55,7 @@ fn dataset_read_tfrecord<'py>(
 /// Write columns as a TFRecord file of `tf.train.Example`s (packed lists, one value each).
 /// Returns the number of records written.
 #[pyfunction]
-fn dataset_write_tfrecord(
+fn write(
     py: Python<'_>,
     path: PathBuf,
     float_features: Vec<(String, PyReadonlyArray1<'_, f32>)>,
@@ -65,21 +65,21 @@ fn dataset_write_tfrecord(
     for (name, arr) in &float_features {
         let s = arr
             .as_slice()
-            .map_err(|_| invalid_argument(py, format!("column '{name}' is not contiguous")))?;
+            .map_err(|_| invalid_argument(format!("column '{name}' is not contiguous")))?;
         floats.push((name.as_str(), s));
     }
     let mut ints = Vec::with_capacity(int_features.len());
     for (name, arr) in &int_features {
         let s = arr
             .as_slice()
-            .map_err(|_| invalid_argument(py, format!("column '{name}' is not contiguous")))?;
+            .map_err(|_| invalid_argument(format!("column '{name}' is not contiguous")))?;
         ints.push((name.as_str(), s));
     }
     detached(py, || write_file(&path, &floats, &ints))
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(dataset_read_tfrecord, m)?)?;
-    m.add_function(wrap_pyfunction!(dataset_write_tfrecord, m)?)?;
+    m.add_function(wrap_pyfunction!(read, m)?)?;
+    m.add_function(wrap_pyfunction!(write, m)?)?;
     Ok(())
 }
