@@ -73,12 +73,11 @@ def resolve_workload(workload: WorkloadLike) -> Workload:
         from prime_rs import workloads
 
         return workloads.load(workload)
-    ops = getattr(workload, "ops", None)
-    if isinstance(ops, Mapping):
+    if hasattr(workload, "ops"):
         from prime_rs import workloads
 
         name = getattr(workload, "name", "")
-        return workloads.from_ops(ops, name if isinstance(name, str) else "")
+        return workloads.from_ops(workload.ops, name if isinstance(name, str) else "")
     from prime_rs.errors import InvalidArgumentError
 
     raise InvalidArgumentError(

@@ -38,6 +38,10 @@ Workload = _native.workload.Workload
 #: Names of the context-vector entries, in order (see ``Workload.context``).
 CONTEXT_FEATURES: tuple[str, ...] = _native.workload.CONTEXT_FEATURES
 
+#: Names of the numeric op-table columns, in the core's order (``Workload.ops`` also has
+#: ``kind`` and ``layer``).
+OP_FIELDS: tuple[str, ...] = _native.workload.OP_FIELDS
+
 #: Op-table kind codes.
 OP_GEMM = 0
 OP_MEMORY = 1
@@ -95,7 +99,7 @@ def from_ops(ops: Mapping[str, Any], name: str = "") -> Workload:
     if not isinstance(ops, Mapping):
         raise InvalidArgumentError(f"an op table is a mapping of columns, got {type(ops).__name__}")
     cols: dict[str, np.ndarray] = {}
-    for col in ("kind", *_native.workload.OP_FIELDS):
+    for col in ("kind", *OP_FIELDS):
         if col not in ops:
             raise InvalidArgumentError(f"op table is missing column '{col}'")
         try:
@@ -115,6 +119,7 @@ def from_ops(ops: Mapping[str, Any], name: str = "") -> Workload:
 
 __all__ = [
     "CONTEXT_FEATURES",
+    "OP_FIELDS",
     "OP_GEMM",
     "OP_MEMORY",
     "Workload",
