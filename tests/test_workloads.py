@@ -429,3 +429,24 @@ def test_exported_op_fields_are_exact() -> None:
     )
     assert w.ops["weight_bytes"][0] == 2**48 + 2**24
     assert (w.ops["in_bytes"] > 0).all()
+
+
+def test_workloads_pickle_to_equivalent_handles() -> None:
+    import pickle
+
+    builtin = workloads.load("mobilenet_v2")
+    assert pickle.loads(pickle.dumps(builtin)) is builtin  # the cached built-in
+    cnn = workloads.load(EXAMPLES / "tiny_cnn.toml")
+    table = workloads.from_ops(builtin.ops, name="t")
+    for w in (cnn, table):
+        again = pickle.loads(pickle.dumps(w))
+        assert (again.name, again.source, again.macs, again.params) == (
+            w.name,
+            w.source,
+            w.macs,
+            w.params,
+        )
+        assert again.layers == w.layers
+        np.testing.assert_array_equal(again.context, w.context)
+        for col in workloads.OP_FIELDS:
+            np.testing.assert_array_equal(again.ops[col], w.ops[col])

@@ -230,6 +230,37 @@ impl PyWorkload {
         Ok(d)
     }
 
+    /// Pickling (multiprocessing with `spawn`, `copy.deepcopy`): a built-in reloads by name,
+    /// an op-table workload from its table, any other from its layers as file text under the
+    /// same source label.
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+        let w = &slf.get().wl;
+        let module = py.import("prime_rs.workloads")?;
+        if w.source == "builtin" {
+            return Ok((
+                module.getattr("load")?,
+                (w.name.as_str(),).into_pyobject(py)?,
+            ));
+        }
+        if w.layers.is_empty() {
+            let ops = slf.get().ops(py)?;
+            let args = (ops, w.name.as_str()).into_pyobject(py)?;
+            return Ok((module.getattr("from_ops")?, args));
+        }
+        let cls = slf.get_type();
+        let text = serde_json::json!({
+            "name": w.name,
+            "description": w.description,
+            "layers": w.layers,
+        })
+        .to_string();
+        let args = (text, "json", w.source.as_str()).into_pyobject(py)?;
+        Ok((cls.getattr("parse")?.into_any(), args))
+    }
+
     fn __repr__(&self) -> String {
         let w = &self.wl;
         format!(
