@@ -39,12 +39,13 @@ fn forked() -> bool {
 fn dedicated(threads: usize) -> prime_core::Result<Arc<ThreadPool>> {
     let pid = std::process::id();
     // A poisoned lock only means a panic elsewhere while holding it; the cache stays usable.
-    let mut slot = DEDICATED.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some((p, t, pool)) = slot.as_ref() {
+    let lock = || DEDICATED.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((p, t, pool)) = lock().as_ref() {
         if *p == pid && *t == threads {
             return Ok(Arc::clone(pool));
         }
     }
+    // Started outside the lock: a fork while threads start cannot leave the child a held lock.
     let pool = ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -52,7 +53,7 @@ fn dedicated(threads: usize) -> prime_core::Result<Arc<ThreadPool>> {
         .map_err(|e| {
             prime_core::Error::InvalidArgument(format!("cannot start {threads} threads: {e}"))
         })?;
-    if let Some(stale) = slot.replace((pid, threads, Arc::clone(&pool))) {
+    if let Some(stale) = lock().replace((pid, threads, Arc::clone(&pool))) {
         if stale.0 != pid {
             // Inherited across fork: its threads do not exist here, so dropping it could block.
             std::mem::forget(stale);
