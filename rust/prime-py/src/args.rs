@@ -4,7 +4,8 @@
 use pyo3::prelude::*;
 use pyo3::types::PyInt;
 
-use crate::errors::invalid_argument;
+use crate::errors::{invalid_argument, to_py};
+use crate::pool;
 
 /// Most designs one call may produce (about 43 GB as index rows): a documented cap well above
 /// any real batch, so that a mistyped count is an error instead of an allocation failure.
@@ -38,12 +39,13 @@ pub fn count(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<usize> {
     }
 }
 
-/// An optional thread count (`None`: all cores).
-pub fn threads(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<usize>> {
-    match obj {
-        Some(o) if !o.is_none() => Ok(Some(count(o, "threads")?)),
-        _ => Ok(None),
-    }
+/// An optional thread count (`None`: all cores), within the pools' bound.
+pub fn threads(py: Python<'_>, obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<usize>> {
+    let threads = match obj {
+        Some(o) if !o.is_none() => Some(count(o, "threads")?),
+        _ => None,
+    };
+    pool::check_threads(threads).map_err(|e| to_py(py, e))
 }
 
 /// Refuse to build `n` rows of `row_bytes` bytes when `n` is past [`MAX_DESIGNS`] or the

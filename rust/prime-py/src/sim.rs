@@ -40,8 +40,7 @@ fn simulate<'py>(
     workload: &Bound<'py, PyWorkload>,
     threads: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let threads =
-        pool::check_threads(args::threads(threads)?).map_err(|e| crate::errors::to_py(py, e))?;
+    let threads = args::threads(py, threads)?;
     let designs = rows(py, &designs)?;
     let wl = workload.get().prepared();
     let n = designs.len();
@@ -77,8 +76,7 @@ fn area<'py>(
     designs: PyReadonlyArray2<'py, u8>,
     threads: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let threads =
-        pool::check_threads(args::threads(threads)?).map_err(|e| crate::errors::to_py(py, e))?;
+    let threads = args::threads(py, threads)?;
     let designs = rows(py, &designs)?;
     let mut out = Vec::with_capacity(designs.len());
     detached_chunks(py, designs.len(), chunk_len(threads, 1), |r| {
