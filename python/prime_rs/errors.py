@@ -85,6 +85,11 @@ class MissingDependencyError(PrimeError, ImportError):
     """An optional dependency a requested feature needs is not installed."""
 
 
+class OracleError(PrimeError, RuntimeError):
+    """An oracle (the user's simulator, a command, a callable) failed or gave an unusable
+    answer: a non-zero exit, a timeout, missing rows, NaN. No partial answer is ever used."""
+
+
 class NoFeasibleDesignError(PrimeError, RuntimeError):
     """Optimisation finished but no proposed design was feasible under the constraints."""
 
@@ -99,6 +104,7 @@ __all__ = [
     "InvalidDesignError",
     "MissingDependencyError",
     "NoFeasibleDesignError",
+    "OracleError",
     "OutputError",
     "PrimeError",
     "TrainingError",

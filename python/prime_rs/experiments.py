@@ -5,10 +5,12 @@ For one task (applications, area budget, logged dataset) and several seeds it ru
 * D(best), the best logged design, and the EdgeTPU-like reference design;
 * PRIME (the conservative surrogate) and naive MBO (the same surrogate trained with
   alpha = beta = 0), each verifying K candidates with the simulator (K simulator calls);
-* simulator-driven baselines: random search, regularised evolution and Bayesian optimisation
-  (Optuna TPE). Each runs once per seed at its largest budget; because none of them depends on
-  its budget, the result at a smaller budget N is exactly the first N calls of that run, so every
-  budget in ``budgets`` is read off one run. ``<method>@match`` rows give the calls each needed
+* simulator-driven baselines: by default random search, regularised evolution and Bayesian
+  optimisation (Optuna TPE); any method of :data:`prime_rs.search.PROPOSERS` can be named, with
+  its knobs in ``CompareSettings.baselines``. Each runs once per seed at its largest budget
+  (``budget`` among its knobs, else the method's own cap, else the largest of ``budgets``);
+  because none of them depends on its budget, the result at a smaller budget N is exactly the
+  first N calls of that run, so every budget in ``budgets`` is read off one run. ``<method>@match`` rows give the calls each needed
   to reach PRIME's best verified latency of the same seed (empty when it never did).
 
 Per method and seed it reports the best and the median latency of the K best verified designs
@@ -33,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from prime_rs import baselines, runs
+from prime_rs.checks import count
 from prime_rs.errors import InvalidArgumentError
 from prime_rs.objective import Task
 from prime_rs.pipeline import (
@@ -42,6 +45,7 @@ from prime_rs.pipeline import (
     dataset_best,
     run_optimize,
 )
+from prime_rs.search import PROPOSERS, ProgressCallback, resolve_method
 from prime_rs.simulator import EDGETPU_REFERENCE
 
 COLUMNS = [
@@ -55,11 +59,16 @@ COLUMNS = [
     "wall_time_s",
 ]
 
-BASELINES: dict[str, Callable[..., baselines.BaselineResult]] = {
-    "random_search": baselines.random_search,
-    "regularized_evolution": baselines.regularized_evolution,
-    "bayesian_optimization": baselines.bayesian_optimization,
-}
+#: The simulator-driven methods compare runs unless told otherwise.
+BASELINES: tuple[str, ...] = ("random_search", "regularized_evolution", "bayesian_optimization")
+
+
+def _is_baseline(method: str) -> bool:
+    try:
+        resolve_method(method)
+    except InvalidArgumentError:
+        return False
+    return True
 
 
 @dataclass
@@ -77,9 +86,14 @@ class CompareSettings:
     generations: int = 80
     #: Simulator-call budgets at which the baselines are reported.
     budgets: list[int] = field(default_factory=lambda: [128, 512, 2048, 8192])
-    #: Optuna's TPE costs grow with the number of trials; it runs to this budget at most.
-    bo_budget: int = 1000
+    #: Deprecated: the same as ``baselines={"bayesian_optimization": {"budget": N}}`` (BO's own
+    #: cap is 1000: Optuna's cost per trial grows with the trials).
+    bo_budget: int | None = None
     methods: list[str] = field(default_factory=lambda: ["prime", "naive", *BASELINES])
+    #: Settings of the simulator-driven methods, by method name: any knob of the method's
+    #: settings (``prime_rs.search.PROPOSERS[name].Settings``) and ``budget``, the largest
+    #: simulator budget it runs to.
+    baselines: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name in ("apps", "train_apps", "methods"):
@@ -94,12 +108,34 @@ class CompareSettings:
             raise InvalidArgumentError("no seeds given")
         if not self.budgets or min(self.budgets) < 1:
             raise InvalidArgumentError(f"budgets must be positive integers, got {self.budgets}")
-        unknown = set(self.methods) - {"prime", "naive", *BASELINES}
+        unknown = {m for m in self.methods if m not in ("prime", "naive") and not _is_baseline(m)}
         if unknown:
             raise InvalidArgumentError(
-                f"unknown methods {sorted(unknown)}; known: prime, naive, {', '.join(BASELINES)}"
+                f"unknown methods {sorted(unknown)}; known: prime, naive, {', '.join(PROPOSERS)}"
             )
+        if not isinstance(self.baselines, dict):
+            raise InvalidArgumentError("baselines must map method names to their settings")
+        self.baselines = {m: dict(knobs) for m, knobs in self.baselines.items()}
+        if self.bo_budget is not None:
+            bo = self.baselines.setdefault("bayesian_optimization", {})
+            bo.setdefault("budget", count(self.bo_budget, "bo_budget", 1))
+        for method in self.baselines:
+            if not _is_baseline(method):
+                raise InvalidArgumentError(
+                    f"baselines names an unknown method {method!r}; known: {', '.join(PROPOSERS)}"
+                )
+            self.baseline_run(method)  # validates its knobs now
         self.optimize_settings(self.seeds[0])  # validates the shared settings now
+
+    def baseline_run(self, method: str) -> tuple[int, dict[str, Any]]:
+        """The simulator budget ``method`` runs to, and its other knobs (checked)."""
+        cls, preset = resolve_method(method)
+        knobs = dict(self.baselines.get(method, {}))
+        budget = knobs.pop("budget", None)
+        if budget is None:
+            budget = cls.compare_budget or max(self.budgets)
+        cls.Settings.from_knobs(method, {**preset, **knobs})
+        return count(budget, f"{method} budget", 1), knobs
 
     @property
     def task_name(self) -> str:
@@ -142,13 +178,11 @@ def _at_budget(
     res: baselines.BaselineResult, n: int, k: int
 ) -> tuple[float | None, float | None, float | None]:
     """Best latency, median of the top-k and the best's area among the first n calls."""
-    obj = res.evaluated["objective"][:n]
-    valid = np.flatnonzero(np.isfinite(obj))
-    if not len(valid):
+    top = res.top_k(k, calls=n)
+    if not len(top["objective"]):
         return None, None, None
-    order = valid[np.argsort(-obj[valid], kind="stable")]
-    top = np.exp(-obj[order[:k]])
-    return float(top[0]), float(np.median(top)), float(res.evaluated["area_mm2"][order[0]])
+    lat = np.exp(-top["objective"])
+    return float(lat[0]), float(np.median(lat)), float(top["area_mm2"][0])
 
 
 def run_compare(
@@ -157,7 +191,10 @@ def run_compare(
     *,
     overwrite: bool = False,
     progress: Callable[[str], None] | None = None,
+    search_progress: ProgressCallback | None = None,
 ) -> list[dict[str, Any]]:
+    """Run the protocol into ``out``; ``progress`` receives a line per step, and
+    ``search_progress`` the progress events of every simulator-driven run."""
     say = progress or (lambda _msg: None)
     out_dir = runs.prepare_run_dir(out, overwrite=overwrite)
     runs.write_toml(out_dir / "config.toml", dataclasses.asdict(settings))
@@ -231,14 +268,14 @@ def run_compare(
                     round(time.perf_counter() - t0, 2),
                 )
             )
-        for method, fn in BASELINES.items():
-            if method not in settings.methods:
+        for method in settings.methods:
+            if method in ("prime", "naive"):
                 continue
-            budget = (
-                settings.bo_budget if method == "bayesian_optimization" else max(settings.budgets)
-            )
+            budget, knobs = settings.baseline_run(method)
             say(f"{name}: seed {seed}: {method} ({budget} simulator calls)")
-            res = fn(task, budget, seed)
+            res = baselines.run_baseline(
+                method, task, budget, seed, progress=search_progress, **knobs
+            )
             curves.setdefault(method, []).append((res.curve.calls, res.curve.latency_ms))
             for n in sorted({min(b, res.simulator_calls) for b in settings.budgets}):
                 best, median, area = _at_budget(res, n, settings.candidates)
@@ -306,7 +343,7 @@ def summary_markdown(rows: list[dict[str, Any]], settings: CompareSettings) -> s
 
     ref = med("edgetpu_reference", "best_latency_ms")
     k = settings.candidates
-    sim_at_k = [med(m, "best_latency_ms", k) for m in BASELINES]
+    sim_at_k = [med(m, "best_latency_ms", k) for m in settings.methods if _is_baseline(m)]
     best_sim_k = min((v for v in sim_at_k if v is not None), default=None)
     task = rows[0]["task"] if rows else ""
     lines = [

@@ -1,5 +1,7 @@
-"""Atomic file output: write to a temporary file in the destination directory, then rename it
-over the destination, so a crash or an error never leaves a truncated file that looks complete."""
+"""Atomic, durable file output: write to a temporary file in the destination directory, fsync it,
+rename it over the destination and fsync the directory, so neither a crash, an error nor a power
+cut leaves a truncated file that looks complete (the rename is only durable once the directory
+entry is on disk)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,9 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
     p = Path(path)
     if p.is_dir():
         raise OutputError(f"cannot write {p}: it is a directory")
+    if p.exists() and not p.is_file():
+        # A device node or FIFO would be replaced by the rename (as root) or block the writer.
+        raise OutputError(f"cannot write {p}: it exists and is not a regular file")
     parent = p.parent if str(p.parent) else Path(".")
     if not parent.is_dir():
         raise OutputError(f"cannot write {p}: directory {parent} does not exist")
@@ -42,8 +47,21 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
+        fsync_path(tmp)
         os.replace(tmp, final)
+        fsync_path(final.parent)
     except BaseException:
         with suppress(OSError):
             tmp.unlink()
         raise
+
+
+def fsync_path(path: str | os.PathLike[str]) -> None:
+    """Flush a file's or a directory's data and metadata to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError as e:
+        raise OutputError(f"cannot write {path}: {e.strerror or e}") from e
+    finally:
+        os.close(fd)

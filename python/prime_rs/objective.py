@@ -14,8 +14,10 @@ simply its latency). The geometric mean weighs every application by its *relativ
 of milliseconds would let the slowest network decide alone (the same reason DESIGN.md section 6
 scores designs by -log latency rather than raw runtime).
 
-:meth:`Task.evaluate` runs the simulator once per application on the whole batch of designs and
-returns an :class:`Evaluation`; :meth:`Task.area` is analytic and costs no simulation.
+:meth:`Task.evaluate` asks the task's oracle (:mod:`prime_rs.oracles`; the built-in simulator by
+default) about the whole batch of designs and returns an :class:`Evaluation`, with the area the
+oracle reports; :meth:`Task.area` is the constraint's area model (analytic in the built-in world)
+and costs no simulation.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ import numpy as np
 import numpy.typing as npt
 
 from prime_rs.errors import InvalidArgumentError
-from prime_rs.simulator import HasOps, area, resolve_workload, simulate
+from prime_rs.oracles import BuiltinOracle, Oracle
+from prime_rs.simulator import HasOps, area, resolve_workload
 from prime_rs.space import SPACE, DesignsLike
 
 __all__ = [
@@ -74,7 +77,7 @@ class Evaluation:
 
     designs: npt.NDArray[np.uint8]  # (n, 10)
     latency_ms: npt.NDArray[np.float64]  # (n, n_apps); +inf where infeasible
-    reason: npt.NDArray[np.uint8]  # (n, n_apps); simulator reason code, 0 = feasible
+    reason: npt.NDArray[np.object_]  # (n, n_apps); the oracle's reason name, "" = feasible
     feasible: npt.NDArray[np.bool_]  # (n,); simulator-feasible on every application
     area_mm2: npt.NDArray[np.float64]  # (n,)
     within_area: npt.NDArray[np.bool_]  # (n,); area <= the task's budget
@@ -121,12 +124,17 @@ class Task:
     (``prime_rs.workloads.names()``), a workload file path or a workload object (anything with
     an ``ops`` table, such as :func:`prime_rs.workloads.load`'s result). Names are resolved now,
     so an unknown name raises the workload module's typed error here, not mid-search.
+
+    ``oracle`` evaluates the designs (every simulator call of a search goes through it, so its
+    ``calls`` count is the task's); by default a :class:`~prime_rs.oracles.BuiltinOracle` over
+    the task's workloads.
     """
 
     def __init__(
         self,
         applications: Application | Sequence[Application],
         area_budget: float = DEFAULT_AREA_BUDGET,
+        oracle: Oracle | None = None,
     ) -> None:
         apps: list[Application]
         if isinstance(applications, str | os.PathLike) or hasattr(applications, "ops"):
@@ -153,6 +161,13 @@ class Task:
         self._workloads: tuple[HasOps, ...] = tuple(workloads)
         self._names: tuple[str, ...] = tuple(names)
         self._area_budget = check_area_budget(area_budget)
+        if oracle is None:
+            oracle = BuiltinOracle(dict(zip(names, workloads, strict=True)))
+        elif not isinstance(oracle, Oracle):
+            raise InvalidArgumentError(
+                f"oracle must be a prime_rs.oracles.Oracle, got {type(oracle).__name__}"
+            )
+        self._oracle = oracle
 
     @property
     def applications(self) -> tuple[str, ...]:
@@ -162,6 +177,11 @@ class Task:
     @property
     def workloads(self) -> tuple[HasOps, ...]:
         return self._workloads
+
+    @property
+    def oracle(self) -> Oracle:
+        """What evaluates the task's designs, and counts the calls."""
+        return self._oracle
 
     @property
     def n_applications(self) -> int:
@@ -181,20 +201,14 @@ class Task:
     def within_area(self, designs: DesignsLike) -> npt.NDArray[np.bool_]:
         return self.area(designs) <= self._area_budget
 
-    def evaluate(self, designs: DesignsLike, threads: int | None = None) -> Evaluation:
-        """Simulate every design on every application (one batched simulator run per
-        application) and score it; over-budget designs are simulated too but score -inf."""
-        rows = SPACE.validate(designs)
-        n, m = rows.shape[0], self.n_applications
-        latency = np.empty((n, m), dtype=np.float64)
-        reason = np.empty((n, m), dtype=np.uint8)
-        for j, workload in enumerate(self._workloads):
-            res = simulate(rows, workload, threads=threads)
-            latency[:, j] = res.latency_ms
-            reason[:, j] = res.reason
-        feasible = np.all(reason == 0, axis=1)
-        area_mm2 = self.area(rows)
-        within = area_mm2 <= self._area_budget
-        objective = objective_from_latency(latency)
+    def evaluate(self, designs: DesignsLike) -> Evaluation:
+        """Evaluate every design on every application through the task's oracle and score
+        it; over-budget designs are evaluated too (when asked) but score -inf."""
+        res = self._oracle.evaluate(designs, self._names)
+        feasible = np.all(res.feasible, axis=1)
+        within = res.area_mm2 <= self._area_budget
+        objective = objective_from_latency(res.latency_ms)
         objective[~(feasible & within)] = -np.inf
-        return Evaluation(rows, latency, reason, feasible, area_mm2, within, objective)
+        return Evaluation(
+            res.designs, res.latency_ms, res.reason, feasible, res.area_mm2, within, objective
+        )

@@ -2,27 +2,37 @@
 then verification of the best K proposals with the simulator.
 
 The search never calls the simulator: the surrogate scores designs and the analytic area model
-(``prime_rs.area``, not a simulation) rejects over-budget ones. It is a (mu + lambda)
-evolutionary search with the native breeding kernel (``prime_rs.search.next_generation``):
-tournament selection, uniform crossover, step/resample mutation; survivors are the best distinct
-designs seen so far. Seeded and deterministic; warm-started from the best logged designs, as
-COMs and PRIME do.
+(``prime_rs.area``, not a simulation) rejects over-budget ones. It is the (mu + lambda) proposer
+(:class:`prime_rs.search.MuPlusLambda`: native breeding kernel, tournament selection, uniform
+crossover, step/resample mutation; survivors are the best distinct designs seen so far) run by
+the surrogate driver (:func:`prime_rs.search.run_on_surrogate`). Seeded and deterministic;
+warm-started from the best logged designs, as COMs and PRIME do.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-import prime_rs
-from prime_rs import search
 from prime_rs.errors import InvalidArgumentError
-from prime_rs.objective import check_area_budget
-from prime_rs.space import SPACE
+from prime_rs.objective import DEFAULT_AREA_BUDGET, check_area_budget
+from prime_rs.search import (
+    MuPlusLambda,
+    MuPlusLambdaSettings,
+    ScoreFn,
+    SearchResult,
+    Streams,
+    run_on_surrogate,
+)
+from prime_rs.search import sample_within_area as _sample_within_area
 
-ScoreFn = Callable[[np.ndarray], np.ndarray]
+__all__ = ["ScoreFn", "SearchConfig", "SearchResult", "sample_within_area", "surrogate_search"]
+
+#: The offline optimiser's seed streams (kept from before the search package, see
+#: :mod:`prime_rs.search._seeds`): its proposals, and PRIME's reported numbers, reproduce.
+_PURPOSES = ("surrogate-init", "surrogate")
 
 
 @dataclass(frozen=True)
@@ -50,51 +60,23 @@ class SearchConfig:
                 raise InvalidArgumentError(f"{name} must be in [0, 1], got {v!r}")
 
 
-@dataclass
-class SearchResult:
-    """The K best distinct in-budget designs by surrogate score, best first."""
-
-    designs: np.ndarray
-    scores: np.ndarray
-    #: Best surrogate score after each generation (generation 0 = the initial population).
-    best_per_generation: np.ndarray
-    evaluations: int
-    extra: dict[str, float] = field(default_factory=dict)
-
-
 def sample_within_area(n: int, area_budget: float, seed: int) -> np.ndarray:
     """n uniformly random designs whose area is within the budget (rejection sampling)."""
     budget = check_area_budget(area_budget)
-    found: list[np.ndarray] = []
-    have = 0
-    for round_ in range(1000):
-        batch = SPACE.sample(max(4 * n, 4096), seed=seed * 1009 + round_)
-        ok = batch[prime_rs.area(batch) <= budget]
-        found.append(ok)
-        have += len(ok)
-        if have >= n:
-            break
-    pool = np.concatenate(found) if found else np.zeros((0, 10), np.uint8)
+    batch = max(4 * n, 4096)
+    pool = _sample_within_area(
+        n, budget, Streams(seed), _PURPOSES[0], min_batch=4096, max_draws=1000 * batch
+    )
     if len(pool) == 0:
         raise InvalidArgumentError(
             f"uniform sampling found no design within {budget:g} mm²; raise the budget"
         )
-    return pool[:n]
-
-
-def _distinct_best(
-    designs: np.ndarray, scores: np.ndarray, k: int
-) -> tuple[np.ndarray, np.ndarray]:
-    order = np.argsort(-scores, kind="stable")
-    designs, scores = designs[order], scores[order]
-    _, first = SPACE.unique(designs, return_index=True)
-    keep = first[:k]
-    return designs[keep], scores[keep]
+    return pool
 
 
 def surrogate_search(
     score_fn: ScoreFn,
-    area_budget: float = 27.0,
+    area_budget: float = DEFAULT_AREA_BUDGET,
     *,
     seed: int = 0,
     init: np.ndarray | None = None,
@@ -108,45 +90,14 @@ def surrogate_search(
     """
     cfg = config or SearchConfig()
     budget = check_area_budget(area_budget)
-    start = np.zeros((0, 10), np.uint8) if init is None else SPACE.validate(init)
-    if len(start):
-        start = start[prime_rs.area(start) <= budget]
-    need = max(cfg.population - len(start), 0)
-    pop = np.concatenate([start, sample_within_area(need, budget, seed)]) if need else start
-    pop = SPACE.unique(pop)
-    fit = np.asarray(score_fn(pop), dtype=np.float64)
-    evaluations = len(pop)
-    best = [float(fit.max())]
-    archive_d, archive_s = [pop], [fit]
-    for gen in range(1, cfg.generations + 1):
-        children = search.next_generation(
-            pop,
-            fit,
-            cfg.population,
-            seed=seed * 100_003 + gen,
-            tournament_size=cfg.tournament_size,
-            crossover_prob=cfg.crossover_prob,
-            mutation_rate=cfg.mutation_rate,
-            step_prob=cfg.step_prob,
-        )
-        children = children[prime_rs.area(children) <= budget]
-        if len(children):
-            child_fit = np.asarray(score_fn(children), dtype=np.float64)
-            evaluations += len(children)
-            archive_d.append(children)
-            archive_s.append(child_fit)
-            pop, fit = _distinct_best(
-                np.concatenate([pop, children]), np.concatenate([fit, child_fit]), cfg.population
-            )
-        best.append(float(fit.max()))
-        if progress is not None:
-            progress(gen, best[-1])
-    designs, scores = _distinct_best(
-        np.concatenate(archive_d), np.concatenate(archive_s), cfg.candidates
+    settings = MuPlusLambdaSettings(
+        population=cfg.population,
+        tournament_size=cfg.tournament_size,
+        crossover_prob=cfg.crossover_prob,
+        mutation_rate=cfg.mutation_rate,
+        step_prob=cfg.step_prob,
     )
-    return SearchResult(
-        designs=designs,
-        scores=scores,
-        best_per_generation=np.asarray(best),
-        evaluations=evaluations,
+    proposer = MuPlusLambda(settings, seed=seed, area_budget=budget, init=init, purposes=_PURPOSES)
+    return run_on_surrogate(
+        score_fn, proposer, cfg.generations, candidates=cfg.candidates, progress=progress
     )

@@ -114,14 +114,12 @@ def best_index(ev: Evaluation) -> int | None:
 
 def reasons(ev: Evaluation, task: Task) -> list[str]:
     """Why each design is not valid ("" when it is), e.g. "unet:instr_mem; area 31.2 > 27"."""
-    from prime_rs.simulator import REASONS
-
     out = []
     for i in range(len(ev)):
         why = [
-            f"{app}:{REASONS[int(code)]}"
-            for app, code in zip(task.applications, ev.reason[i], strict=True)
-            if code
+            f"{app}:{name}"
+            for app, name in zip(task.applications, ev.reason[i], strict=True)
+            if name
         ]
         if not ev.within_area[i]:
             why.append(f"area {ev.area_mm2[i]:.2f} > {task.area_budget:g} mm²")

@@ -18,9 +18,9 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from prime_rs.cli import data, optimize, train
+    from prime_rs.cli import data, optimize, train, workloads
 
-    for module in (data, train, optimize):
+    for module in (data, train, optimize, workloads):
         module.register(app)
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from prime_rs.cli.common import cli_errors, stderr_console
+from prime_rs.cli.common import cli_errors, search_progress, stderr_console
 
 
 def optimize(
@@ -192,12 +192,14 @@ def compare(
             kw["methods"] = methods
         settings = CompareSettings(**kw)
         console = stderr_console()
-        run_compare(
-            settings,
-            out,
-            overwrite=overwrite,
-            progress=lambda m: console.print(f"[dim]•[/dim] {m}"),
-        )
+        with search_progress(console=console) as bar:
+            run_compare(
+                settings,
+                out,
+                overwrite=overwrite,
+                progress=lambda m: console.print(f"[dim]•[/dim] {m}"),
+                search_progress=bar,
+            )
         print((out / "results.md").read_text(encoding="utf-8"))
 
 

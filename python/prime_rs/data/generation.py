@@ -4,15 +4,17 @@ Two sampling modes:
 
 * ``random``: designs drawn uniformly from the whole space;
 * ``search``: the visits of simulator-driven regularised (aging) evolution, which is how real logs
-  look: concentrated near good regions and mostly infeasible. Each run starts from a random
-  population, breeds ``batch`` children per generation with the native tournament/crossover/
-  mutation kernel (:func:`prime_rs.search.next_generation`), simulates them and retires the oldest
-  members; fitness is -log(latency), with infeasible or over-budget designs worst. A fraction of
-  every batch is uniform random so coverage stays broad. Every simulated design is logged.
+  look: concentrated near good regions and mostly infeasible. Each run is the aging proposer
+  (:class:`prime_rs.search.AgingEvolution`): it starts from a random population, breeds children
+  with the native tournament/crossover/mutation kernel, and the simulated children replace the
+  oldest members; fitness is -log(latency), with infeasible or over-budget designs worst. A
+  fraction of every batch of ``batch`` designs is uniform random ("immigrants", not admitted) so
+  coverage stays broad. Every simulated design is logged, repeats included.
 
 Reproducibility: the rows of each application are produced in blocks of ``BLOCK`` rows; block
 ``b`` of application ``app`` draws all its randomness from ``SeedSequence([seed, crc32(app), b])``
-(and in search mode is one independent evolutionary run). The output therefore depends only on
+(and in search mode is one independent evolutionary run, drawing in call order from that
+generator: :class:`prime_rs.search.GeneratorStreams`). The output therefore depends only on
 (seed, application, number of designs, mode and its settings), never on the chunk size, on the
 other applications requested, or on the thread count.
 
@@ -37,6 +39,7 @@ import pyarrow as pa
 from prime_rs.data import _space
 from prime_rs.data.dataset import Dataset, _arrow_schema, file_schema, parquet_options
 from prime_rs.errors import InvalidArgumentError, OutputError, UnknownApplicationError
+from prime_rs.search import AgingEvolution, AgingSettings, GeneratorStreams
 
 #: Rows per reproducibility block (and per evolutionary run in search mode).
 BLOCK = 65_536
@@ -137,14 +140,6 @@ def _block_rng(seed: int, app: str, block: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(app.encode()), block]))
 
 
-def _uniform(rng: np.random.Generator, n: int) -> np.ndarray:
-    cards = [len(v) for _, _, v in _space.params()]
-    out = np.empty((n, len(cards)), dtype=np.uint8)
-    for k, c in enumerate(cards):
-        out[:, k] = rng.integers(0, c, size=n, dtype=np.uint8)
-    return out
-
-
 def _simulate(designs: np.ndarray, workload: Any, threads: int | None) -> Any:
     import prime_rs
 
@@ -164,56 +159,17 @@ def _reason_names(res: Any) -> pa.Array:
         ).dictionary_encode()
 
 
-class _Run:
-    """One aging-evolution run (one block of rows in search mode)."""
-
-    def __init__(self, rng: np.random.Generator, n_rows: int, s: SearchSettings) -> None:
-        self.rng, self.left, self.s = rng, n_rows, s
-        # Empty until the initial population has been simulated.
-        self.pop = np.empty((0, 10), dtype=np.uint8)
-        self.fit = np.empty(0)
-        self.pending_children = 0
-
-    def propose(self) -> np.ndarray:
-        from prime_rs.search import next_generation
-
-        s = self.s
-        if len(self.pop) == 0:
-            k = min(s.population, self.left)
-            self.pending_children = k
-            return _uniform(self.rng, k)
-        k = min(s.batch, self.left)
-        n_rand = round(k * s.random_fraction)
-        n_child = k - n_rand
-        parts = []
-        if n_child:
-            child_seed = int(self.rng.integers(0, 2**63 - 1))
-            parts.append(
-                np.asarray(
-                    next_generation(
-                        self.pop,
-                        self.fit,
-                        n_child,
-                        seed=child_seed,
-                        tournament_size=s.tournament_size,
-                        mutation_rate=s.mutation_rate,
-                    ),
-                    dtype=np.uint8,
-                )
-            )
-        parts.append(_uniform(self.rng, n_rand))
-        self.pending_children = n_child
-        return np.concatenate(parts)
-
-    def observe(self, designs: np.ndarray, fitness: np.ndarray) -> None:
-        self.left -= len(designs)
-        k = self.pending_children
-        if len(self.pop) == 0:
-            self.pop, self.fit = designs[:k].copy(), fitness[:k].copy()
-            return
-        # Aging: the children replace the oldest members (the population stays a FIFO).
-        self.pop = np.concatenate([self.pop[k:], designs[:k]])
-        self.fit = np.concatenate([self.fit[k:], fitness[:k]])
+def _proposer(rng: np.random.Generator, s: SearchSettings) -> AgingEvolution:
+    """One block's evolutionary run; the area budget enters through the fitness, not the
+    proposals (logs contain over-budget designs too)."""
+    settings = AgingSettings(
+        population=s.population,
+        tournament=s.tournament_size,
+        children=s.batch,
+        mutation_rate=s.mutation_rate,
+        random_fraction=s.random_fraction,
+    )
+    return AgingEvolution(settings, area_budget=None, streams=GeneratorStreams(rng))
 
 
 def _fitness(res: Any, budget: float | None) -> np.ndarray:
@@ -267,7 +223,12 @@ def _iter_chunks(
             sizes = [min(BLOCK, n_designs - b * BLOCK) for b in blocks]
             rngs = [_block_rng(seed, app.name, b) for b in blocks]
             if mode == "random":
-                designs = np.concatenate([_uniform(r, n) for r, n in zip(rngs, sizes, strict=True)])
+                designs = np.concatenate(
+                    [
+                        GeneratorStreams(r).designs(n, "random", b)
+                        for r, n, b in zip(rngs, sizes, blocks, strict=True)
+                    ]
+                )
                 res = _simulate(designs, app.workload, threads)
                 yield _chunk_table(app.name, designs, [(designs, res)]), designs
             else:
@@ -281,14 +242,17 @@ def _search_chunk(
     s: SearchSettings,
     threads: int | None,
 ) -> tuple[pa.Table, np.ndarray]:
-    """Run the chunk's independent searches in lockstep so each simulator call is large."""
-    runs = [_Run(r, n, s) for r, n in zip(rngs, sizes, strict=True)]
+    """Run the chunk's independent searches in lockstep so each simulator call is large: every
+    run with rows left proposes a batch, one simulation scores them all, each run is told its
+    part (every row is new: logs keep no cache)."""
+    runs = [_proposer(r, s) for r in rngs]
+    left = list(sizes)
     logged: list[list[tuple[np.ndarray, Any]]] = [[] for _ in runs]
     while True:
-        active = [i for i, r in enumerate(runs) if r.left > 0]
+        active = [i for i, n in enumerate(left) if n > 0]
         if not active:
             break
-        proposals = [runs[i].propose() for i in active]
+        proposals = [runs[i].ask(left[i]) for i in active]
         batch = np.concatenate(proposals)
         res = _simulate(batch, app.workload, threads)
         fit = _fitness(res, s.area_budget)
@@ -296,7 +260,8 @@ def _search_chunk(
         for i, p in zip(active, proposals, strict=True):
             hi = lo + len(p)
             part = _SliceResult(res, lo, hi)
-            runs[i].observe(p, fit[lo:hi])
+            runs[i].tell(p, fit[lo:hi])
+            left[i] -= len(p)
             logged[i].append((p, part))
             lo = hi
     flat = [item for run in logged for item in run]

@@ -1,8 +1,7 @@
-"""Population kernels for the optimisers (regularised evolution, PRIME's negative sampler, the
-offline optimiser over the surrogate): one native call breeds a whole generation.
+"""The native breeding kernel every evolutionary proposer uses: one call breeds a generation.
 
-Scoring stays with the caller (simulator or surrogate); these functions only select, recombine
-and mutate, deterministically for a seed and independently of the thread count.
+Scoring stays with the caller (simulator or surrogate); this only selects, recombines and
+mutates, deterministically for a seed and independently of the thread count.
 """
 
 from __future__ import annotations

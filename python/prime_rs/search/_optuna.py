@@ -1,0 +1,179 @@
+"""Bayesian optimisation with Optuna, one trial (one design) per batch."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar
+
+import numpy as np
+import numpy.typing as npt
+
+from prime_rs.checks import count
+from prime_rs.errors import InvalidArgumentError, MissingDependencyError
+from prime_rs.search._base import Proposer, ProposerSettings, told
+from prime_rs.search._seeds import stream
+from prime_rs.space import SPACE, DesignsLike
+
+#: The value Optuna is told for an invalid design (over the area budget, or infeasible on some
+#: application): -log(10 s), or 1 below the worst valid design seen so far when one is slower.
+#: A finite value keeps the GP's standardisation sane; TPE only ranks values, so invalid trials
+#: simply land in its "bad" group. (Optuna's constraint API changed between 4.x and 5.x, so the
+#: penalty is the portable way to say "invalid".)
+PENALTY_OBJECTIVE = -math.log(1e4)
+
+
+@dataclass(frozen=True)
+class BOSettings(ProposerSettings):
+    #: "tpe": Optuna's multivariate TPE; "gp": its Gaussian-process sampler (needs PyTorch).
+    sampler: str = "tpe"
+    n_startup_trials: int = 10
+    #: Stop after this many trials (a trial proposing a seen or over-area design costs no call;
+    #: None: ``10 * budget + 100`` under a simulator budget, unlimited otherwise).
+    max_trials: int | None = None
+
+    _counts: ClassVar[tuple[str, ...]] = ("n_startup_trials",)
+
+    def __post_init__(self) -> None:
+        if self.sampler not in ("tpe", "gp"):
+            raise InvalidArgumentError(f"sampler must be 'tpe' or 'gp', got {self.sampler!r}")
+        super().__post_init__()
+        if self.max_trials is not None:
+            object.__setattr__(self, "max_trials", count(self.max_trials, "max_trials", 1))
+
+    def for_budget(self, budget: int) -> BOSettings:
+        if self.max_trials is not None:
+            return self
+        return replace(self, max_trials=10 * budget + 100)
+
+
+@contextmanager
+def _quiet() -> Iterator[Any]:
+    """Optuna with its logging silenced and its experimental-feature warnings ignored (they
+    are not the user's concern), restored afterwards."""
+    import optuna
+
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            yield optuna
+    finally:
+        optuna.logging.set_verbosity(verbosity)
+
+
+class BayesianOptimization(Proposer):
+    """Each parameter is a categorical over its value *indices*. Both samplers are seeded from
+    stream ``(seed, "bo")``; invalid designs report :data:`PENALTY_OBJECTIVE`. Optuna's cost
+    per trial grows with the trials (TPE: quadratic total time, GP: cubic), which is why
+    ``compare`` caps BO's budget."""
+
+    name = "bayesian_optimization"
+    Settings = BOSettings
+    settings: BOSettings
+    compare_budget = 1000
+
+    def __init__(self, settings: BOSettings | None = None, **kw: Any) -> None:
+        super().__init__(settings, **kw)
+        self.trials = 0
+        self.worst_valid = math.inf
+        self._study: Any = None
+        self._trial: Any = None
+        self._distributions: dict[str, Any] = {}
+        #: (design, value told) of every trial: the state, replayed on restore.
+        self._history: list[tuple[list[int], float]] = []
+
+    @property
+    def label(self) -> str:
+        return f"bo-{self.settings.sampler}"
+
+    @property
+    def done(self) -> bool:
+        limit = self.settings.max_trials
+        return limit is not None and self.trials >= limit
+
+    def _sampler(self, optuna: Any) -> Any:
+        s = self.settings
+        seed = stream(self.seed, "bo", bits=32)
+        if s.sampler == "tpe":
+            return optuna.samplers.TPESampler(
+                seed=seed, n_startup_trials=s.n_startup_trials, multivariate=True
+            )
+        if importlib.util.find_spec("torch") is None:  # Optuna's GP sampler is built on PyTorch
+            raise MissingDependencyError(
+                "sampler='gp' needs PyTorch (Optuna's GPSampler is built on it): "
+                "pip install torch, or use sampler='tpe'"
+            )
+        return optuna.samplers.GPSampler(
+            seed=seed, n_startup_trials=s.n_startup_trials, deterministic_objective=True
+        )
+
+    def _start(self, optuna: Any) -> None:
+        self._study = optuna.create_study(direction="maximize", sampler=self._sampler(optuna))
+        self._distributions = {
+            name: optuna.distributions.CategoricalDistribution(list(range(card)))
+            for name, card in zip(SPACE.names, SPACE.cardinalities, strict=True)
+        }
+
+    def ask(self, n: int | None = None) -> npt.NDArray[np.uint8]:
+        with _quiet() as optuna:
+            if self._study is None:
+                self._start(optuna)
+            self._trial = self._study.ask(self._distributions)
+        return np.array([[self._trial.params[p] for p in SPACE.names]], dtype=np.uint8)
+
+    def tell(
+        self, designs: DesignsLike, scores: npt.ArrayLike, new: npt.ArrayLike | None = None
+    ) -> None:
+        _, fit, _ = told(designs, scores, new)
+        if self._trial is None or len(fit) != 1:
+            raise InvalidArgumentError("tell BO the score of the one design it last proposed")
+        obj = float(fit[0])
+        if math.isfinite(obj):
+            self.worst_valid = min(self.worst_valid, obj)
+            value = obj
+        else:
+            value = min(PENALTY_OBJECTIVE, self.worst_valid - 1.0)
+        with _quiet():
+            self._study.tell(self._trial, value)
+        self._history.append(([int(self._trial.params[p]) for p in SPACE.names], value))
+        self._trial = None
+        self.trials += 1
+
+    def params(self) -> dict[str, Any]:
+        s = self.settings
+        return {"sampler": s.sampler, "n_startup_trials": s.n_startup_trials, "trials": self.trials}
+
+    def _state(self) -> dict[str, Any]:
+        if self._trial is not None:
+            raise InvalidArgumentError("BO's state is taken between trials, not after an ask")
+        return {
+            "trials": self.trials,
+            "worst_valid": self.worst_valid,
+            "history": [(list(d), v) for d, v in self._history],
+        }
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        # Optuna's sampler is deterministic given its seed and the trials told, so replaying
+        # the history rebuilds the study exactly, random state included, from plain numbers.
+        history = [([int(x) for x in d], float(v)) for d, v in state["history"]]
+        self._study, self._trial, self._history = None, None, []
+        if history:
+            with _quiet() as optuna:
+                self._start(optuna)
+                for design, value in history:
+                    trial = self._study.ask(self._distributions)
+                    if [trial.params[p] for p in SPACE.names] != design:
+                        raise InvalidArgumentError(
+                            "BO state does not replay: it was saved with other settings or "
+                            "another Optuna version"
+                        )
+                    self._study.tell(trial, value)
+        self._history = history
+        self.trials = int(state["trials"])
+        self.worst_valid = float(state["worst_valid"])
