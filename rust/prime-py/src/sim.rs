@@ -15,11 +15,12 @@ use crate::workload::PyWorkload;
 /// Design x op evaluations per uninterruptible stretch: tens of milliseconds of kernel time,
 /// so Ctrl-C is prompt and the pauses to check for it cost nothing measurable.
 const CHUNK_WORK: usize = 1 << 22;
-/// Designs per rayon task in the kernel; a chunk gives every thread several of them.
-const TASK: usize = 1024;
+/// Fewest designs per thread in a chunk, so that short workloads still give every thread
+/// several of the kernel's parallel tasks per chunk.
+const MIN_DESIGNS_PER_THREAD: usize = 4096;
 
 fn chunk_len(threads: Option<usize>, per_design: usize) -> usize {
-    (CHUNK_WORK / per_design.max(1)).max(pool::width(threads) * 4 * TASK)
+    (CHUNK_WORK / per_design.max(1)).max(pool::width(threads) * MIN_DESIGNS_PER_THREAD)
 }
 
 fn rows(py: Python<'_>, designs: &PyReadonlyArray2<'_, u8>) -> PyResult<Vec<Design>> {
