@@ -116,9 +116,11 @@ def test_bad_inputs(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match=r"'feasible' must be true/false or 0/1; row 0 holds 2"):
         import_csv(_csv(tmp_path, ds, feasible=[2] * 20))
     with pytest.raises(UnknownApplicationError, match=r"'AlexNet'"):
-        import_csv(_csv(tmp_path, ds, application=["AlexNet"] * 20))
-    kept = import_csv(_csv(tmp_path, ds, application=["AlexNet"] * 20), allow_unknown_apps=True)
+        import_csv(_csv(tmp_path, ds, application=["AlexNet"] * 20), allow_unknown_apps=False)
+    # By default an unknown name is kept as a data-only application (issue 9).
+    kept = import_csv(_csv(tmp_path, ds, application=["AlexNet"] * 20))
     assert kept.applications == ["AlexNet"]
+    assert kept.metadata["prime_rs.data_only_applications"] == "AlexNet"
     lanes = ds.values[:, 2].copy()
     lanes[5] = 12
     with pytest.raises(InvalidDesignError, match=r"'simd_lanes'.*row 5: 12"):

@@ -408,3 +408,45 @@ def test_from_ids_rejects_bad_ids() -> None:
 def test_bad_arguments(call: object, pattern: str) -> None:
     with pytest.raises(InvalidArgumentError, match=pattern):
         call()  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("noise", [0.0, 1e-12, -1e-12, 1e-6, 0.5])
+def test_importers_use_the_same_value_rule_as_from_values(noise: float) -> None:
+    """One value -> index rule: the importers' column map (data/_space.py) accepts exactly what
+    SPACE.from_values accepts, float noise included."""
+    from prime_rs.data import _space
+
+    designs = SPACE.sample(64, seed=21)
+    values = SPACE.to_values(designs).astype(np.float64)
+    values[5, 3] += noise * values[5, 3]
+    got, bad = _space.index_columns([values[:, k] for k in range(SPACE.n_params)])
+    try:
+        expected = SPACE.from_values(values)
+    except InvalidDesignError:
+        assert bad[5] and not np.delete(bad, 5).any()
+        with pytest.raises(InvalidDesignError, match="row 5"):
+            _space.designs_of([values[:, k] for k in range(SPACE.n_params)])
+    else:
+        assert not bad.any()
+        np.testing.assert_array_equal(got, expected)
+        np.testing.assert_array_equal(got, designs)
+
+
+def test_published_float32_values_are_matched_exactly() -> None:
+    """Every allowed value survives float32 (the published TFRecords) and its float32
+    neighbours are rejected: the tolerance never merges two float32 values."""
+    for k, p in enumerate(SPACE.params):
+        exact = np.array(p.values, dtype=np.float32)
+        assert np.array_equal(exact.astype(np.int64), p.values)
+        up = np.nextafter(exact, np.float32(np.inf))
+        down = np.nextafter(exact, np.float32(0))
+        for col in (exact, up, down):
+            row = np.zeros((len(col), SPACE.n_params))
+            row[:] = SPACE.to_values(np.zeros(SPACE.n_params, np.uint8))[0]
+            row[:, k] = col
+            if col is exact:
+                assert SPACE.from_values(row)[:, k].tolist() == list(range(len(col)))
+            else:
+                for r in row:
+                    with pytest.raises(InvalidDesignError, match=p.name):
+                        SPACE.from_values(r)

@@ -27,7 +27,6 @@ from prime_rs.errors import (
     CorruptRecordError,
     DatasetError,
     InvalidDesignError,
-    UnknownApplicationError,
 )
 
 FLOATS = [f"param_{k}" for k in range(1, 11)] + ["runtime", "area"]
@@ -217,8 +216,10 @@ def test_folder_names(tmp_path: Path) -> None:
     ds, _ = import_prime(tmp_path / "MobileNetEdgeTPU")
     assert ds.applications == ["mobilenet_edgetpu"] and len(ds) == 10
     _write_app(tmp_path, "SomethingElse", rows, files=1)
-    with pytest.raises(UnknownApplicationError, match=r"SomethingElse.*--app-map"):
-        import_prime(tmp_path)
+    # An unknown folder is a data-only application under its own name (issue 9).
+    ds, _ = import_prime(tmp_path)
+    assert ds.applications == ["SomethingElse", "mobilenet_edgetpu"]
+    assert ds.metadata["prime_rs.data_only_applications"] == "SomethingElse"
     ds, _ = import_prime(tmp_path, app_map={"SomethingElse": "resnet50"})
     assert ds.applications == ["mobilenet_edgetpu", "resnet50"]
 

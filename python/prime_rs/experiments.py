@@ -13,6 +13,10 @@ For one task (applications, area budget, logged dataset) and several seeds it ru
   first N calls of that run, so every budget in ``budgets`` is read off one run. ``<method>@match`` rows give the calls each needed
   to reach PRIME's best verified latency of the same seed (empty when it never did).
 
+Every simulator call goes through the task's oracle (``--oracle``): the built-in simulator on
+its own data, or the user's command on data of another world, where D(best) is read from the
+logs (no call) and the area constraint is the world's (:mod:`prime_rs.area_model`).
+
 Per method and seed it reports the best and the median latency of the K best verified designs
 (for the baselines: of the K best designs among the calls made), the best design's area, the
 simulator calls and the wall time. Outputs: results.csv, results.json, results.md (medians over
@@ -37,12 +41,14 @@ import numpy as np
 from prime_rs import baselines, runs
 from prime_rs.checks import count
 from prime_rs.errors import InvalidArgumentError
-from prime_rs.objective import Task
+from prime_rs.objective import DEFAULT_AREA_BUDGET
 from prime_rs.pipeline import (
     OptimizeSettings,
     best_index,
     cached_dataset,
     dataset_best,
+    logged_best,
+    prepare,
     run_optimize,
 )
 from prime_rs.search import PROPOSERS, ProgressCallback, resolve_method
@@ -74,7 +80,7 @@ def _is_baseline(method: str) -> bool:
 @dataclass
 class CompareSettings:
     apps: list[str] = field(default_factory=lambda: ["mobilenet_v2"])
-    area_budget: float = 27.0
+    area_budget: float = DEFAULT_AREA_BUDGET
     data: str | None = None
     dataset_designs: int = 100_000
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
@@ -94,6 +100,14 @@ class CompareSettings:
     #: settings (``prime_rs.search.PROPOSERS[name].Settings``) and ``budget``, the largest
     #: simulator budget it runs to.
     baselines: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: The oracle every method is verified through (see :class:`OptimizeSettings`).
+    oracle: str | None = None
+    force_oracle: bool = False
+    oracle_timeout: float | None = None
+    oracle_jobs: int = 1
+    oracle_batch: int | None = None
+    area_model: str = "auto"
+    contexts: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name in ("apps", "train_apps", "methods"):
@@ -157,6 +171,13 @@ class CompareSettings:
             candidates=self.candidates,
             population=self.population,
             generations=self.generations,
+            oracle=self.oracle,
+            force_oracle=self.force_oracle,
+            oracle_timeout=self.oracle_timeout,
+            oracle_jobs=self.oracle_jobs,
+            oracle_batch=self.oracle_batch,
+            area_model=self.area_model,
+            contexts=dict(self.contexts),
             **kw,
         )
 
@@ -198,35 +219,41 @@ def run_compare(
     say = progress or (lambda _msg: None)
     out_dir = runs.prepare_run_dir(out, overwrite=overwrite)
     runs.write_toml(out_dir / "config.toml", dataclasses.asdict(settings))
-    task = Task(settings.apps, settings.area_budget)
     name = settings.task_name
     # The logged data is the same for every seed: the seeds vary training and search.
     first = settings.optimize_settings(0)
-    data_path = Path(settings.data) if settings.data else cached_dataset(first, say)
+    setup = prepare(first, say=say)
+    if not setup.verifies:
+        raise InvalidArgumentError(
+            f"compare verifies every method through an oracle, and the data comes from "
+            f"{setup.world.describe()}, where there is none by default: give "
+            '--oracle "YOUR_SIMULATOR ARGS"'
+        )
+    # One oracle for the baselines and the reference: its cache spares the simulator repeated
+    # designs, while each method still counts its own calls.
+    task = setup.task
+    data_path = setup.data_path or cached_dataset(first, say)
     from prime_rs import data
 
-    ds = data.load(data_path)
-    d_best, d_calls = dataset_best(ds, task, settings.candidates)
+    ds = setup.ds if setup.ds is not None else data.load(data_path)
+    if setup.builtin:
+        d_best, d_calls = dataset_best(ds, task, settings.candidates)
+        i = best_index(d_best)
+        d_valid = np.sort(d_best.mean_latency_ms[d_best.valid])[: settings.candidates]
+        d_lat = float(d_best.mean_latency_ms[i]) if i is not None else None
+        d_median = float(np.median(d_valid)) if len(d_valid) else None
+        d_area = float(d_best.area_mm2[i]) if i is not None else None
+    else:
+        # Another world: D(best) is read from the logs, in their unit, with no oracle call.
+        logged = logged_best(ds, task, settings.candidates)
+        d_lat = (logged["latency"] or {}).get("mean")
+        d_median, d_area, d_calls = logged["median"], logged["area_mm2"], 0
     ref = task.evaluate(EDGETPU_REFERENCE)
     rows: list[dict[str, Any]] = []
     curves: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     prime_best: dict[int, float] = {}
-    i = best_index(d_best)
-    d_valid = np.sort(d_best.mean_latency_ms[d_best.valid])[: settings.candidates]
-    d_median = float(np.median(d_valid)) if len(d_valid) else None
     for seed in settings.seeds:
-        rows.append(
-            _row(
-                "D(best)",
-                seed,
-                name,
-                float(d_best.mean_latency_ms[i]) if i is not None else None,
-                d_median,
-                float(d_best.area_mm2[i]) if i is not None else None,
-                d_calls,
-                0.0,
-            )
-        )
+        rows.append(_row("D(best)", seed, name, d_lat, d_median, d_area, d_calls, 0.0))
         rows.append(
             _row(
                 "edgetpu_reference",
@@ -292,7 +319,7 @@ def run_compare(
                     _at_budget(res, need, settings.candidates) if need else (None, None, None)
                 )
                 rows.append(_row(f"{method}@match", seed, name, best, median, area, need, None))
-    write_results(out_dir, rows, settings, curves)
+    write_results(out_dir, rows, settings, curves, unit=setup.world.latency_unit)
     return rows
 
 
@@ -301,6 +328,8 @@ def write_results(
     rows: list[dict[str, Any]],
     settings: CompareSettings,
     curves: dict[str, list[tuple[np.ndarray, np.ndarray]]],
+    *,
+    unit: str = "ms",
 ) -> None:
     from prime_rs.fileio import atomic_path
 
@@ -310,7 +339,7 @@ def write_results(
         for r in rows:
             writer.writerow({k: ("" if v is None else v) for k, v in r.items()})
     runs.write_json(out_dir / "results.json", rows)
-    runs.write_text(out_dir / "results.md", summary_markdown(rows, settings))
+    runs.write_text(out_dir / "results.md", summary_markdown(rows, settings, unit=unit))
     _plots(out_dir, rows, settings, curves)
 
 
@@ -324,8 +353,10 @@ def _median_spread(values: list[float]) -> str:
     return f"{med:.3f} ({min(vals):.3f}..{max(vals):.3f})"
 
 
-def summary_markdown(rows: list[dict[str, Any]], settings: CompareSettings) -> str:
-    """Medians over seeds (min..max) per method and budget."""
+def summary_markdown(
+    rows: list[dict[str, Any]], settings: CompareSettings, *, unit: str = "ms"
+) -> str:
+    """Medians over seeds (min..max) per method and budget; latency in the data's ``unit``."""
     groups: dict[tuple[str, Any], list[dict[str, Any]]] = {}
     for r in rows:
         calls = r["simulator_calls"] if not str(r["method"]).endswith("@match") else "match"
@@ -349,7 +380,7 @@ def summary_markdown(rows: list[dict[str, Any]], settings: CompareSettings) -> s
     lines = [
         f"### {task} (area ≤ {settings.area_budget:g} mm², seeds {','.join(map(str, settings.seeds))})",
         "",
-        "| method | simulator calls | best latency (ms) | median of top-K (ms) | area (mm²) | vs EdgeTPU-like | vs best simulator-driven @K |",
+        f"| method | simulator calls | best latency ({unit}) | median of top-K ({unit}) | area (mm²) | vs EdgeTPU-like | vs best simulator-driven @K |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for (method, calls), g in groups.items():

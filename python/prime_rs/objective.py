@@ -31,7 +31,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from prime_rs.errors import InvalidArgumentError
+from prime_rs.area_model import AnalyticAreaModel, AreaModel
+from prime_rs.errors import InvalidArgumentError, UnknownWorkloadError
 from prime_rs.oracles import BuiltinOracle, Oracle
 from prime_rs.simulator import HasOps, area, resolve_workload
 from prime_rs.space import SPACE, DesignsLike
@@ -100,6 +101,17 @@ class Evaluation:
 def check_area_budget(value: Any) -> float:
     """The budget as a float; InvalidArgumentError when it is not a positive number of mm² or
     below the smallest chip in the space."""
+    budget = _positive_budget(value)
+    smallest = min_area_mm2()
+    if budget < smallest:
+        raise InvalidArgumentError(
+            f"area budget {budget:g} mm² is below the minimum achievable area "
+            f"{smallest:.4f} mm² (the all-minimum design); no design can meet it"
+        )
+    return budget
+
+
+def _positive_budget(value: Any) -> float:
     if isinstance(value, bool):
         raise InvalidArgumentError(f"area budget must be a number of mm², got {value!r}")
     try:
@@ -108,13 +120,17 @@ def check_area_budget(value: Any) -> float:
         raise InvalidArgumentError(f"area budget must be a number of mm², got {value!r}") from None
     if not math.isfinite(budget) or budget <= 0:
         raise InvalidArgumentError(f"area budget must be a positive finite number, got {value!r}")
-    smallest = min_area_mm2()
-    if budget < smallest:
-        raise InvalidArgumentError(
-            f"area budget {budget:g} mm² is below the minimum achievable area "
-            f"{smallest:.4f} mm² (the all-minimum design); no design can meet it"
-        )
     return budget
+
+
+def _workload_or_none(app: Application) -> HasOps | None:
+    """The workload behind an application, or None for a name only logged data knows."""
+    if not isinstance(app, str):
+        return resolve_workload(app)
+    try:
+        return resolve_workload(app)
+    except UnknownWorkloadError:
+        return None
 
 
 class Task:
@@ -127,7 +143,14 @@ class Task:
 
     ``oracle`` evaluates the designs (every simulator call of a search goes through it, so its
     ``calls`` count is the task's); by default a :class:`~prime_rs.oracles.BuiltinOracle` over
-    the task's workloads.
+    the task's workloads. With an oracle of another world (a command, a callable, none), an
+    application may also be a name prime-rs has no workload for (a *data-only* application,
+    known from logs alone): its entry in :attr:`workloads` is ``None``.
+
+    ``area_model`` is the constraint's area model (:mod:`prime_rs.area_model`): the analytic
+    model by default, exact in the built-in world; for another world, a model fitted to its
+    logged areas. The constraint (:meth:`within_area`) keeps clear of the budget by the model's
+    margin; validity (:meth:`evaluate`) uses the area the oracle reports against the budget.
     """
 
     def __init__(
@@ -135,6 +158,7 @@ class Task:
         applications: Application | Sequence[Application],
         area_budget: float = DEFAULT_AREA_BUDGET,
         oracle: Oracle | None = None,
+        area_model: AreaModel | None = None,
     ) -> None:
         apps: list[Application]
         if isinstance(applications, str | os.PathLike) or hasattr(applications, "ops"):
@@ -148,9 +172,17 @@ class Task:
             )
         if not apps:
             raise InvalidArgumentError("a task needs at least one application")
-        workloads = [resolve_workload(a) for a in apps]
+        if oracle is not None and not isinstance(oracle, Oracle):
+            raise InvalidArgumentError(
+                f"oracle must be a prime_rs.oracles.Oracle, got {type(oracle).__name__}"
+            )
+        builtin = oracle is None or oracle.world == "builtin"
+        workloads = [resolve_workload(a) if builtin else _workload_or_none(a) for a in apps]
         names: list[str] = []
         for i, (given, w) in enumerate(zip(apps, workloads, strict=True)):
+            if w is None:
+                names.append(str(given))
+                continue
             name = getattr(w, "name", None)
             if not isinstance(name, str) or not name:
                 name = os.fspath(given) if isinstance(given, str | os.PathLike) else f"app{i}"
@@ -158,15 +190,24 @@ class Task:
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
             raise InvalidArgumentError(f"applications are repeated: {', '.join(dup)}")
-        self._workloads: tuple[HasOps, ...] = tuple(workloads)
+        self._workloads: tuple[HasOps | None, ...] = tuple(workloads)
         self._names: tuple[str, ...] = tuple(names)
-        self._area_budget = check_area_budget(area_budget)
+        if area_model is None:
+            area_model = AnalyticAreaModel()
+        elif not isinstance(area_model, AreaModel):
+            raise InvalidArgumentError(
+                f"area_model must be a prime_rs.area_model.AreaModel, got {type(area_model).__name__}"
+            )
+        # The smallest chip is known only in the analytic world; elsewhere a budget is any
+        # positive number of the world's mm².
+        self._area_budget = (
+            check_area_budget(area_budget)
+            if isinstance(area_model, AnalyticAreaModel)
+            else _positive_budget(area_budget)
+        )
+        self._area_model = area_model
         if oracle is None:
             oracle = BuiltinOracle(dict(zip(names, workloads, strict=True)))
-        elif not isinstance(oracle, Oracle):
-            raise InvalidArgumentError(
-                f"oracle must be a prime_rs.oracles.Oracle, got {type(oracle).__name__}"
-            )
         self._oracle = oracle
 
     @property
@@ -175,8 +216,13 @@ class Task:
         return self._names
 
     @property
-    def workloads(self) -> tuple[HasOps, ...]:
+    def workloads(self) -> tuple[HasOps | None, ...]:
+        """The workload behind each application (``None`` for a data-only application)."""
         return self._workloads
+
+    @property
+    def area_model(self) -> AreaModel:
+        return self._area_model
 
     @property
     def oracle(self) -> Oracle:
@@ -195,11 +241,16 @@ class Task:
         return f"Task(applications={list(self._names)!r}, area_budget={self._area_budget:g})"
 
     def area(self, designs: DesignsLike) -> npt.NDArray[np.float64]:
-        """Chip area (mm²) of each design: analytic, no simulation."""
-        return area(designs)
+        """Chip area (mm²) of each design by the constraint's area model: no simulation."""
+        return self._area_model(designs)
+
+    @property
+    def search_budget(self) -> float:
+        """The budget the constraint enforces: the area budget less the area model's margin."""
+        return self._area_model.search_budget(self._area_budget)
 
     def within_area(self, designs: DesignsLike) -> npt.NDArray[np.bool_]:
-        return self.area(designs) <= self._area_budget
+        return self.area(designs) <= self.search_budget
 
     def evaluate(self, designs: DesignsLike) -> Evaluation:
         """Evaluate every design on every application through the task's oracle and score

@@ -47,8 +47,18 @@ def summary_rows(best: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         speed = f"{ref / mean:.2f}x" if (ref and mean) else "—"
         return what, _fmt_ms(mean), "—" if area is None else f"{area:.2f}", speed
 
+    if best.get("verified") is False:
+        head = [
+            row(
+                "PRIME (best proposal, predicted; not verified)",
+                best.get("predicted_latency"),
+                best.get("constraint_area_mm2"),
+            )
+        ]
+    else:
+        head = [row("PRIME (best verified)", best.get("latency_ms"), best.get("area_mm2"))]
     return [
-        row("PRIME (best verified)", best.get("latency_ms"), best.get("area_mm2")),
+        *head,
         row(
             "PRIME (median of verified)",
             {"mean": best["median_latency_ms"]} if best.get("median_latency_ms") else None,
@@ -65,6 +75,17 @@ def summary_rows(best: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             best.get("reference_area_mm2"),
         ),
     ]
+
+
+def _area_model_text(best: dict[str, Any]) -> str:
+    am = best.get("area_model") or {}
+    if am.get("kind") != "fitted":
+        return "the analytic area model"
+    return (
+        f"area model fitted to the logs (held-out relative error median "
+        f"{am['median_relative_error']:.3%}, max {am['max_relative_error']:.3%}; searched under "
+        f"{best.get('search_area_budget_mm2', best['area_budget_mm2']):.4g} mm²)"
+    )
 
 
 def render(run_dir: str | os.PathLike[str]) -> Path:
@@ -134,20 +155,37 @@ def render(run_dir: str | os.PathLike[str]) -> Path:
             plt.close(fig)
             figures.append("training.png")
 
+    unit = best.get("latency_unit", "ms")
     lines = [
         f"# prime-rs optimize: {', '.join(best['applications'])} under {best['area_budget_mm2']:g} mm²",
         "",
-        "| design | latency (ms) | area (mm²) | vs EdgeTPU-like |",
+        f"| design | latency ({unit}) | area (mm²) | vs EdgeTPU-like |",
         "| --- | ---: | ---: | ---: |",
         *[f"| {a} | {b} | {c} | {d} |" for a, b, c, d in summary_rows(best)],
         "",
-        f"Verified candidates: {best['feasible_candidates']} of {best['candidates']} feasible within the budget; "
-        f"simulator calls: {best['simulator_calls']}.",
-        "",
     ]
+    if best.get("verified") is False:
+        lines += [
+            f"Not verified (oracle: none): {best['candidates']} proposals in proposals.csv, "
+            "proposals_in.csv in the oracle's IN format; predicted latency and the area "
+            "model's area only.",
+            "",
+        ]
+    else:
+        lines += [
+            f"Verified candidates: {best['feasible_candidates']} of {best['candidates']} "
+            f"feasible within the budget; simulator calls: {best['simulator_calls']}.",
+            "",
+        ]
+    if "world" in best:
+        lines += [
+            f"World: {best['world']}; oracle: {best.get('oracle')}; latency unit: {unit}; "
+            f"area constraint: {_area_model_text(best)}.",
+            "",
+        ]
     if best.get("latency_ms") and len(best["applications"]) > 1:
         lines += [
-            "Per application (ms):",
+            f"Per application ({unit}):",
             "",
             "| application | PRIME | D(best) | EdgeTPU-like |",
             "| --- | ---: | ---: | ---: |",

@@ -26,6 +26,11 @@ REASONS: tuple[str, ...] = tuple(_native.sim.reason_names())
 #: Largest ``threads`` value accepted (starting more OS threads than this would only stall).
 MAX_THREADS: int = _native.sim.MAX_THREADS
 
+#: A stable hash of the simulator's version, model revision, design space, constants and
+#: feasibility rules (``rust/prime-core/src/sim/fingerprint.rs``). Generated datasets record it
+#: and the cache of generated data is keyed by it, so logs of another model are never reused.
+FINGERPRINT: str = _native.sim.fingerprint()
+
 #: The EdgeTPU-like reference design (SIMULATOR_NOTES 3.2): 4x4 PEs, 64 lanes, 4 cores per PE,
 #: 512 KiB PE memory, 32 KiB core memory, 16384 instruction entries, 64 KiB parameter memory,
 #: 32 KiB activation memory, 25 GB/s DRAM. Its area is ≈27 mm², PRIME's budget.

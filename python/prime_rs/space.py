@@ -1,4 +1,4 @@
-"""The PRIME design space (DESIGN.md section 3).
+"""The PRIME design space (its value table lives in ``rust/prime-core/src/space.rs``).
 
 Ten discrete parameters, 452,760,000 designs. A *design* is a row of ten small integer indices
 into the parameters' value lists, in key order (``param_1`` .. ``param_10``); a batch of designs
@@ -235,8 +235,10 @@ class DesignSpace:
     def from_values(self, values: npt.ArrayLike) -> npt.NDArray[np.uint8]:
         """Designs of raw values (one row ``(10,)`` or ``(n, 10)``; ints or floats).
 
-        Only allowed values are accepted (floats within 1e-9 of one count as it); the error
-        names the row, the parameter, the value and the allowed values.
+        Only allowed values are accepted (floats within 1e-9 relative of one count as it: exact
+        for the float32 values of the published data); this is the package's one value -> index
+        rule, which every importer uses too. The error names the row, the parameter, the value
+        and the allowed values.
         """
         arr = self._rows(values, "values", InvalidDesignError)
         if arr.dtype.kind not in "iufO":

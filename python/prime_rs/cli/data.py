@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from prime_rs.cli.common import cli_errors, progress_bar, stderr_console
+from prime_rs.objective import DEFAULT_AREA_BUDGET
 
 data_app = typer.Typer(
     name="data",
@@ -47,7 +48,7 @@ def generate(
         typer.Option(
             "--area-budget", help="Area budget (mm²) of the search fitness (mode search)."
         ),
-    ] = 27.0,
+    ] = DEFAULT_AREA_BUDGET,
     population: Annotated[
         int, typer.Option(help="Population of each search run (mode search).")
     ] = 512,
@@ -126,11 +127,15 @@ def import_prime(
             "--app-map", help="FOLDER=APPLICATION for folders with other names (repeatable)."
         ),
     ] = None,
+    latency_unit: Annotated[
+        str, typer.Option("--latency-unit", help="Unit of the logged runtimes (default ms).")
+    ] = "ms",
     as_json: Annotated[
         bool, typer.Option("--json", help="Print a JSON summary on stdout.")
     ] = False,
 ) -> None:
-    """Import the published PRIME TFRecords (parsed natively, checksums verified)."""
+    """Import the published PRIME TFRecords (parsed natively, checksums verified). Folders with
+    no prime-rs name become data-only applications; the data's world is external."""
     with cli_errors():
         from prime_rs.data.tfrecord import import_prime as run
         from prime_rs.errors import InvalidArgumentError
@@ -150,6 +155,7 @@ def import_prime(
                 skip_corrupt=skip_corrupt,
                 drop_invalid=drop_invalid,
                 app_map=mapping,
+                latency_unit=latency_unit,
             )
         summary = {
             "path": str(out),
@@ -162,6 +168,9 @@ def import_prime(
             ],
             "skips": [{"file": f, "offset": o, "problem": d} for f, o, d in rep.skips],
             "applications": ds.applications,
+            "data_only_applications": ds.data_only_applications,
+            "world": ds.world.describe(),
+            "latency_unit": ds.latency_unit,
             "seconds": round(rep.seconds, 3),
             "records_per_second": round(rep.records_per_second),
         }
@@ -173,6 +182,11 @@ def import_prime(
             f"imported {rep.rows:,} rows of {len(ds.applications)} application(s) from "
             f"{len(rep.files)} file(s) in {rep.seconds:.1f}s ({rep.records_per_second:,.0f} records/s) to {out}"
         )
+        if ds.data_only_applications:
+            con.print(
+                "data-only application(s) (no prime-rs workload): "
+                + ", ".join(ds.data_only_applications)
+            )
         if rep.skipped:
             con.print(
                 f"skipped {rep.skipped:,} corrupt record(s); first: {rep.skips[0][0]} at byte {rep.skips[0][1]}: {rep.skips[0][2]}"
@@ -207,24 +221,34 @@ def import_csv(
     ] = None,
     allow_unknown_apps: Annotated[
         bool,
-        typer.Option("--allow-unknown-apps", help="Keep application names prime-rs does not know."),
-    ] = False,
+        typer.Option(
+            "--allow-unknown-apps/--known-apps-only",
+            help="Keep application names prime-rs has no workload for, as data-only "
+            "applications (default), or reject them.",
+        ),
+    ] = True,
+    latency_unit: Annotated[
+        str, typer.Option("--latency-unit", help="Unit of the logged latencies (default ms).")
+    ] = "ms",
     as_json: Annotated[
         bool, typer.Option("--json", help="Print a JSON summary on stdout.")
     ] = False,
 ) -> None:
-    """Import your own simulation log with a column mapping."""
+    """Import your own simulation log with a column mapping (an external world)."""
     with cli_errors():
         from prime_rs.data.csv_import import import_csv as run
         from prime_rs.data.csv_import import mapping_from
 
         m = mapping_from(map_ or [], mapping, app)
-        ds = run(file, out, m, allow_unknown_apps=allow_unknown_apps)
+        ds = run(file, out, m, allow_unknown_apps=allow_unknown_apps, latency_unit=latency_unit)
         summary = {
             "path": str(out),
             "rows": len(ds),
             "feasible": int(ds.feasible.sum()),
             "applications": ds.applications,
+            "data_only_applications": ds.data_only_applications,
+            "world": ds.world.describe(),
+            "latency_unit": ds.latency_unit,
         }
         if as_json:
             _emit(summary)
@@ -241,7 +265,7 @@ def stats(
     area_budget: Annotated[
         float,
         typer.Option("--area-budget", help="Area budget (mm²) of the regression/infeasible split."),
-    ] = 27.0,
+    ] = DEFAULT_AREA_BUDGET,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Per-application counts and runtimes (the PRIME README table) and the area-budget split."""
@@ -258,8 +282,9 @@ def stats(
         from rich.table import Table
 
         rows, total = compute(ds, area_budget)
-        t = Table(title=f"{file} ({len(ds):,} rows)")
-        for col in ("application", "infeasible", "feasible", "max ms", "min ms", "avg ms",
+        unit = ds.latency_unit
+        t = Table(title=f"{file} ({len(ds):,} rows; {ds.world.describe()}; latency in {unit})")
+        for col in ("application", "infeasible", "feasible", f"max {unit}", f"min {unit}", f"avg {unit}",
                     f"≤ {area_budget:g} mm²", f"> {area_budget:g} mm²"):  # fmt: skip
             t.add_column(col, justify="left" if col == "application" else "right")
 
@@ -277,6 +302,44 @@ def stats(
             f"regression set (feasible, area <= {area_budget:g} mm²): {total.within_budget:,} rows; "
             f'"infeasible" set: {total.infeasible_set:,} rows'
         )
+
+
+@data_app.command("merge")
+def merge(
+    files: Annotated[list[Path], typer.Argument(help="Two or more dataset (Parquet) files.")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Output Parquet file (written atomically).")
+    ],
+    allow_mixed_worlds: Annotated[
+        bool,
+        typer.Option(
+            "--allow-mixed-worlds",
+            help="Merge datasets from different simulators (recorded as a 'mixed' world).",
+        ),
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON summary on stdout.")
+    ] = False,
+) -> None:
+    """Merge datasets of one world into one file (refuses to mix simulators unless told)."""
+    with cli_errors():
+        from prime_rs.data.merge import merge_files
+
+        ds = merge_files(files, out, allow_mixed_worlds=allow_mixed_worlds)
+        summary = {
+            "path": str(out),
+            "rows": len(ds),
+            "applications": ds.applications,
+            "world": ds.world.describe(),
+            "latency_unit": ds.latency_unit,
+        }
+        if as_json:
+            _emit(summary)
+        else:
+            stderr_console().print(
+                f"merged {len(files)} datasets: {len(ds):,} rows of {', '.join(ds.applications)} "
+                f"({summary['world']}) to {out}"
+            )
 
 
 def register(app: typer.Typer) -> None:

@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from prime_rs.objective import DEFAULT_AREA_BUDGET
+
 
 def _parse_contexts(items: list[str]) -> dict[str, str]:
     from prime_rs.errors import InvalidArgumentError
@@ -38,7 +40,7 @@ def train(
     area_budget: Annotated[
         float,
         typer.Option("--area-budget", help="Area budget in mm² (negatives stay within it)."),
-    ] = 27.0,
+    ] = DEFAULT_AREA_BUDGET,
     over_budget: Annotated[
         str,
         typer.Option(

@@ -6,7 +6,8 @@
   (uniform random, or the visits of a simulator-driven evolutionary search);
 * :func:`import_prime`: the published PRIME TFRecords, parsed natively;
 * :func:`import_csv`: users' own CSV/Parquet logs with a column mapping;
-* :func:`stats`: the per-application table of the PRIME README.
+* :func:`stats`: the per-application table of the PRIME README;
+* :func:`merge`: several logs of one world in one dataset.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from prime_rs.data.apps import PRIME_FOLDERS
 from prime_rs.data.csv_import import ColumnMapping, import_csv
 from prime_rs.data.dataset import Dataset, concat, from_arrays, load
 from prime_rs.data.generation import GenerateReport, SearchSettings, generate, write_generated
+from prime_rs.data.merge import merge
 from prime_rs.data.summary import AppStats, stats
 from prime_rs.data.tfrecord import ImportReport, import_prime, write_prime_tfrecords
 
@@ -32,6 +34,7 @@ __all__ = [
     "import_csv",
     "import_prime",
     "load",
+    "merge",
     "stats",
     "write_generated",
     "write_prime_tfrecords",

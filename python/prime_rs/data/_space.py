@@ -40,22 +40,25 @@ def fingerprint() -> str:
 
 
 def index_column(k: int, col: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(indices uint8, bad bool) of one column of raw int64 values of parameter `k`: a value is
-    good only if it is exactly one of the parameter's values (nothing is rounded or clipped)."""
-    allowed = np.asarray(params()[k][2], dtype=np.int64)
-    idx = np.minimum(np.searchsorted(allowed, col), len(allowed) - 1)
-    return idx.astype(np.uint8), allowed[idx] != col
+    """(indices uint8, bad bool) of one column of raw values of parameter `k`, by the space's
+    one value -> index rule (the native one behind ``SPACE.from_values``: allowed values only,
+    nothing rounded or clipped; see ``VALUE_TOLERANCE`` in ``rust/prime-core/src/space.rs``)."""
+    from prime_rs import _native
+
+    values = np.ascontiguousarray(col, dtype=np.float64)
+    if values.ndim != 1:
+        raise InvalidDesignError(f"a value column must be 1-D, got shape {values.shape}")
+    return _native.space.index_column(k, values)
 
 
 def index_columns(cols: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """(designs (n, 10) uint8, bad (n,) bool) from ten columns of raw int64 values. This is the
-    space's value -> index map (its value lists, exact match), vectorised per column because it
-    runs over millions of logged rows."""
+    """(designs (n, 10) uint8, bad (n,) bool) from ten columns of raw values, column by column
+    because it runs over millions of logged rows."""
     n = len(cols[0]) if cols else 0
     designs = np.empty((n, len(cols)), dtype=np.uint8)
     bad = np.zeros(n, dtype=bool)
     for k, col in enumerate(cols):
-        designs[:, k], b = index_column(k, np.asarray(col, dtype=np.int64))
+        designs[:, k], b = index_column(k, col)
         bad |= b
     return designs, bad
 
@@ -65,12 +68,13 @@ def raise_invalid(cols: list[np.ndarray], bad: np.ndarray, where: str = "") -> N
     how many rows hold values outside the space."""
     row = int(np.flatnonzero(bad)[0])
     for k, (name, key, allowed) in enumerate(params()):
-        v = int(cols[k][row])
-        if v not in allowed:
-            n_bad = int(index_column(k, np.asarray(cols[k], dtype=np.int64))[1].sum())
+        col_bad = index_column(k, cols[k])[1]
+        if col_bad[row]:
+            v = cols[k][row]
             raise InvalidDesignError(
-                f"{where}{n_bad} row(s) hold values of '{name}' ({key}) outside the "
-                f"design space, first at row {row}: {v}; allowed: {', '.join(map(str, allowed))}"
+                f"{where}{int(col_bad.sum())} row(s) hold values of '{name}' ({key}) outside "
+                f"the design space, first at row {row}: {v}; "
+                f"allowed: {', '.join(map(str, allowed))}"
             )
 
 

@@ -24,6 +24,7 @@ from prime_rs.data import _space
 from prime_rs.data import apps as app_names
 from prime_rs.data.dataset import Dataset, _arrow_schema
 from prime_rs.errors import DatasetError, InvalidArgumentError
+from prime_rs.worlds import World, data_only_metadata
 
 _RESULT_TARGETS = ("latency_ms", "area_mm2", "feasible", "infeasible", "reason", "energy_mj")
 _FALLBACKS = {"latency_ms": ("runtime",), "area_mm2": ("area",)}
@@ -125,13 +126,20 @@ def import_csv(
     out: str | os.PathLike[str] | None = None,
     mapping: ColumnMapping | None = None,
     *,
-    allow_unknown_apps: bool = False,
+    allow_unknown_apps: bool = True,
+    latency_unit: str = "ms",
 ) -> Dataset:
-    """Read a user's log into a Dataset (and write it to `out` if given)."""
+    """Read a user's log into a Dataset (and write it to `out` if given).
+
+    Application names prime-rs knows are canonicalised (PRIME folder spellings, case); any other
+    name is kept as a data-only application, unless `allow_unknown_apps` is False, which
+    rejects it. The dataset's world is "external" (this file) with `latency_unit` as the unit of
+    the logged latencies."""
     from prime_rs.fileio import check_writable
 
     if out is not None:
         check_writable(out)
+    world = World.external(f"csv: {Path(path).resolve()}", latency_unit)
     mapping = mapping or ColumnMapping()
     table = read_table(path)
     src = str(path)
@@ -242,6 +250,8 @@ def import_csv(
         "prime_rs.source": "csv",
         "prime_rs.source_path": str(Path(path).resolve()),
         "prime_rs.space_fingerprint": _space.fingerprint(),
+        **world.to_metadata(),
+        **data_only_metadata(apps_arr.dictionary.to_pylist()),
     }
     ds = Dataset(pa.Table.from_arrays(cols, schema=schema), meta, _designs=designs)
     if out is not None:

@@ -27,6 +27,8 @@ from prime_rs.errors import (
     UnknownApplicationError,
 )
 from prime_rs.fileio import atomic_path
+from prime_rs.objective import DEFAULT_AREA_BUDGET
+from prime_rs.worlds import World, world_of
 
 #: Version of the on-disk layout, stored as ``prime_rs.format_version``.
 FORMAT_VERSION = "1"
@@ -154,6 +156,24 @@ class Dataset:
     def has_energy(self) -> bool:
         return "energy_mj" in self.table.column_names
 
+    # --- world ------------------------------------------------------------------------
+
+    @property
+    def world(self) -> World:
+        """What produced the metrics (:mod:`prime_rs.worlds`), with their latency unit."""
+        return world_of(self.metadata)
+
+    @property
+    def latency_unit(self) -> str:
+        return self.world.latency_unit
+
+    @property
+    def data_only_applications(self) -> list[str]:
+        """Applications of this dataset that prime-rs has no workload for."""
+        from prime_rs.data import apps as app_names
+
+        return sorted(set(self.applications) - set(app_names.workload_names()))
+
     # --- selections -------------------------------------------------------------------
 
     def take(self, rows: np.ndarray) -> Dataset:
@@ -199,7 +219,9 @@ class Dataset:
             mask &= self.feasible == bool(feasible)
         return self.take(mask)
 
-    def split_feasible(self, area_budget: float | None = 27.0) -> tuple[Dataset, Dataset]:
+    def split_feasible(
+        self, area_budget: float | None = DEFAULT_AREA_BUDGET
+    ) -> tuple[Dataset, Dataset]:
         """(regression set, "infeasible" set) as in DESIGN.md section 6: feasible rows within the
         area budget, and everything else (simulator-infeasible plus over-budget)."""
         ok = self.feasible.copy()

@@ -39,7 +39,9 @@ import pyarrow as pa
 from prime_rs.data import _space
 from prime_rs.data.dataset import Dataset, _arrow_schema, file_schema, parquet_options
 from prime_rs.errors import InvalidArgumentError, OutputError, UnknownApplicationError
+from prime_rs.objective import DEFAULT_AREA_BUDGET
 from prime_rs.search import AgingEvolution, AgingSettings, GeneratorStreams
+from prime_rs.worlds import World
 
 #: Rows per reproducibility block (and per evolutionary run in search mode).
 BLOCK = 65_536
@@ -53,7 +55,7 @@ Mode = Literal["random", "search"]
 class SearchSettings:
     """Settings of the logged evolutionary search (mode ``search``)."""
 
-    area_budget: float | None = 27.0
+    area_budget: float | None = DEFAULT_AREA_BUDGET
     population: int = 512
     batch: int = 256
     random_fraction: float = 0.2
@@ -148,15 +150,10 @@ def _simulate(designs: np.ndarray, workload: Any, threads: int | None) -> Any:
 
 def _reason_names(res: Any) -> pa.Array:
     """Reason strings as a dictionary array (cheap: one str per distinct reason)."""
-    try:
-        from prime_rs.simulator import REASONS  # type: ignore[import-not-found]
+    from prime_rs.simulator import REASONS
 
-        codes = np.asarray(res.reason).astype(np.int32)
-        return pa.DictionaryArray.from_arrays(codes, list(REASONS))
-    except ImportError:
-        return pa.array(
-            np.asarray(res.reason_names(), dtype=object), pa.string()
-        ).dictionary_encode()
+    codes = np.asarray(res.reason).astype(np.int32)
+    return pa.DictionaryArray.from_arrays(codes, list(REASONS))
 
 
 def _proposer(rng: np.random.Generator, s: SearchSettings) -> AgingEvolution:
@@ -302,19 +299,19 @@ def _metadata(
     apps: list[_App], n_designs: int, seed: int, mode: str, s: SearchSettings
 ) -> dict[str, str]:
     import prime_rs
+    from prime_rs.simulator import FINGERPRINT
 
-    sim_version = (
-        getattr(getattr(prime_rs, "simulator", None), "VERSION", None) or prime_rs.__version__
-    )
     meta = {
         "prime_rs.source": "generate",
         "prime_rs.mode": mode,
         "prime_rs.seed": str(seed),
         "prime_rs.designs_per_application": str(n_designs),
         "prime_rs.applications": ",".join(a.name for a in apps),
-        "prime_rs.simulator_version": f"prime-rs {sim_version}",
+        "prime_rs.simulator_version": f"prime-rs {prime_rs.__version__}",
+        "prime_rs.simulator_fingerprint": FINGERPRINT,
         "prime_rs.space_fingerprint": _space.fingerprint(),
         "prime_rs.block_rows": str(BLOCK),
+        **World.builtin().to_metadata(),
     }
     if mode == "search":
         meta |= {

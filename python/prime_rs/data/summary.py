@@ -1,6 +1,7 @@
 """Per-application summary of a dataset: the table of the PRIME README (infeasible and feasible
 counts; max, min and mean runtime over feasible rows) plus the split at an area budget into
-PRIME's regression set (feasible, within budget) and "infeasible" set (everything else)."""
+PRIME's regression set (feasible, within budget) and "infeasible" set (everything else).
+Latencies are in the dataset's own unit (``Dataset.latency_unit``), reported beside them."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from prime_rs.data.dataset import Dataset, _codes
+from prime_rs.objective import DEFAULT_AREA_BUDGET
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,9 @@ def _summarise(
     )
 
 
-def stats(ds: Dataset, area_budget: float | None = 27.0) -> tuple[list[AppStats], AppStats]:
+def stats(
+    ds: Dataset, area_budget: float | None = DEFAULT_AREA_BUDGET
+) -> tuple[list[AppStats], AppStats]:
     """(one row per application sorted by name, the total over all rows)."""
     codes, dictionary = _codes(ds.table, "application")
     lat, area, feas = ds.latency_ms, ds.area_mm2, ds.feasible
@@ -68,12 +72,15 @@ def stats(ds: Dataset, area_budget: float | None = 27.0) -> tuple[list[AppStats]
     return rows, _summarise("all", lat, area, feas, area_budget)
 
 
-def stats_json(ds: Dataset, area_budget: float | None = 27.0) -> dict[str, Any]:
+def stats_json(ds: Dataset, area_budget: float | None = DEFAULT_AREA_BUDGET) -> dict[str, Any]:
     rows, total = stats(ds, area_budget)
     return {
         "rows": len(ds),
         "area_budget_mm2": area_budget,
         "applications": [r.as_dict() for r in rows],
         "total": total.as_dict(),
+        "world": ds.world.describe(),
+        "latency_unit": ds.latency_unit,
+        "data_only_applications": ds.data_only_applications,
         "metadata": ds.metadata,
     }

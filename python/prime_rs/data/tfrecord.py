@@ -24,7 +24,8 @@ import pyarrow as pa
 from prime_rs.data import _space
 from prime_rs.data import apps as app_names
 from prime_rs.data.dataset import Dataset, _arrow_schema
-from prime_rs.errors import DatasetError, InvalidDesignError, UnknownApplicationError
+from prime_rs.errors import DatasetError, InvalidDesignError
+from prime_rs.worlds import World, data_only_metadata
 
 FLOAT_FEATURES = (*(f"param_{k}" for k in range(1, 11)), "runtime", "area")
 INT_FEATURES = ("infeasible",)
@@ -79,19 +80,10 @@ def find_prime_files(
         raise DatasetError(f"no *.tfrecord files in {root} or its sub-folders")
     extra = dict(app_map or {})
     out: list[tuple[Path, str]] = []
-    unknown = []
     for folder, files in groups:
-        app = extra.get(folder) or app_names.canonical(folder)
-        if app is None:
-            unknown.append(folder)
-            continue
+        # A folder prime-rs has no name for is an application known from data only.
+        app = extra.get(folder) or app_names.canonical(folder) or folder
         out.extend((f, app) for f in files)
-    if unknown:
-        raise UnknownApplicationError(
-            f"folder(s) {', '.join(repr(u) for u in unknown)} in {root} are not PRIME application "
-            f"names ({', '.join(sorted(app_names.PRIME_FOLDERS))}); map them with "
-            f"--app-map FOLDER=APPLICATION"
-        )
     return out
 
 
@@ -102,8 +94,14 @@ def import_prime(
     skip_corrupt: bool = False,
     drop_invalid: bool = False,
     app_map: Mapping[str, str] | None = None,
+    latency_unit: str = "ms",
 ) -> tuple[Dataset, ImportReport]:
     """Read the PRIME TFRecords under `root` into a Dataset (and write it to `out` if given).
+
+    Folders are named after applications: the release's spellings map to prime-rs names (and
+    `app_map` maps others); any other folder name is kept as a data-only application. The
+    dataset's world is "external" (the TFRecords' source) with `latency_unit` as the unit of
+    the logged runtimes.
 
     A corrupt or truncated record raises CorruptRecordError naming the file and byte offset,
     unless `skip_corrupt`, which skips and counts it. Rows whose parameters are not values of
@@ -115,6 +113,7 @@ def import_prime(
 
     if out is not None:
         check_writable(out)
+    world = World.external(f"PRIME TFRecords: {Path(root).resolve()}", latency_unit)
     t0 = time.perf_counter()
     found = find_prime_files(root, app_map)
     floats, ints, files, skips = _native.tfrecord.read(
@@ -181,6 +180,8 @@ def import_prime(
         "prime_rs.dropped_invalid_rows": str(dropped),
         "prime_rs.simulator_version": "PRIME release (proprietary simulator)",
         "prime_rs.space_fingerprint": _space.fingerprint(),
+        **world.to_metadata(),
+        **data_only_metadata(apps_sorted),
     }
     ds = Dataset(table, meta, _designs=designs)
     report.seconds = time.perf_counter() - t0

@@ -13,12 +13,27 @@ shares, so implementations only say how to evaluate a batch:
 - **batches and jobs**: new pairs are evaluated in batches of at most ``batch_size`` designs,
   up to ``jobs`` batches at once; results come back in input order whatever ``jobs`` is.
 
-Implementations: :class:`BuiltinOracle` (the native simulator, the default world) and
-:class:`CallableOracle` (a Python function, for a user's simulator wrapped in Python).
+Implementations: :class:`BuiltinOracle` (the native simulator, the default world),
+:class:`CallableOracle` (a Python function, for a user's simulator wrapped in Python),
+:class:`CommandOracle` (an external command speaking the CSV protocol) and :class:`NoOracle`
+(evaluates nothing: proposals without verification). :func:`oracle_from_spec` turns the CLI's
+``--oracle`` value into one of them.
 """
 
 from prime_rs.oracles._base import Oracle, OracleResult, check_raw_result
 from prime_rs.oracles.builtin import BuiltinOracle
 from prime_rs.oracles.callable import CallableOracle
+from prime_rs.oracles.command import CommandOracle
+from prime_rs.oracles.spec import NO_ORACLE, NoOracle, oracle_from_spec
 
-__all__ = ["BuiltinOracle", "CallableOracle", "Oracle", "OracleResult", "check_raw_result"]
+__all__ = [
+    "NO_ORACLE",
+    "BuiltinOracle",
+    "CallableOracle",
+    "CommandOracle",
+    "NoOracle",
+    "Oracle",
+    "OracleResult",
+    "check_raw_result",
+    "oracle_from_spec",
+]

@@ -1,7 +1,7 @@
 """Reference simulators: the same model as the native kernel, in plain Python (a per-design
 loop, the "pure-Python baseline") and in numpy (vectorised over designs, the honest fast-Python
 baseline). Both take the same arguments as ``prime_rs.simulate`` and agree with it to 1e-9
-relative (tests/test_sim_equivalence.py)."""
+relative (tests/test_simulator.py)."""
 
 from __future__ import annotations
 

@@ -2,16 +2,23 @@
 
 Same model, same operation order and same floating-point expressions as the native simulator
 (`rust/prime-core/src/sim/`) and the per-design loop in `python_sim.py`, so all three agree to
-1e-9 relative (tests/test_sim_equivalence.py). The model itself is documented once, in
-`rust/prime-core/src/sim/mod.rs`; the constants come from the native module so there is a single
-source for them.
+1e-9 relative (tests/test_simulator.py). The model itself is documented once, in
+`rust/prime-core/src/sim/mod.rs`; the constants, the value table and the feasibility rules come
+from the native module (see `_common.py`), so each has a single source.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from prime_rs.reference._common import Prepared, constants, design_columns, prepare
+from prime_rs.reference._common import (
+    Prepared,
+    constants,
+    design_columns,
+    first_failing,
+    prepare,
+    raw_columns,
+)
 
 
 def _cdiv(a: np.ndarray, b: np.ndarray | int) -> np.ndarray:
@@ -20,23 +27,14 @@ def _cdiv(a: np.ndarray, b: np.ndarray | int) -> np.ndarray:
 
 def simulate_arrays(designs: np.ndarray, prep: Prepared) -> dict[str, np.ndarray]:
     k = constants()
-    d = design_columns(designs)
+    raw = raw_columns(designs)
+    d = design_columns(raw)
     n = designs.shape[0]
     p, c, lanes = d["p"], d["c"], d["lanes"]
     mpe, mc, mp, ma, bw = d["mpe"], d["mc"], d["mp"], d["ma"], d["bw"]
     units = p * c * lanes
     half = p * mpe // 2
     onchip_bw = float(k["ONCHIP_BYTES_PER_CYCLE"])
-
-    reason = np.zeros(n, dtype=np.uint8)
-    w = prep.workload_limits
-    for code, violated in (
-        (1, w["filter_bytes"] > mp),
-        (2, w["window_bytes"] > ma),
-        (3, w["psum_row_bytes"] > mc),
-        (4, w["band_bytes"] > mpe),
-    ):
-        reason = np.where((reason == 0) & violated, np.uint8(code), reason)
 
     clock = float(k["CLOCK_GHZ"])
     time_ns = np.zeros(n, dtype=np.float64)
@@ -123,7 +121,8 @@ def simulate_arrays(designs: np.ndarray, prep: Prepared) -> dict[str, np.ndarray
         dram_total = dram_total + dram
         onchip_total = onchip_total + onchip
 
-    reason = np.where((reason == 0) & (instr > d["instr"]), np.uint8(5), reason)
+    # The rules come from the native table; the program size is the one design-dependent need.
+    reason = first_failing(prep.requirements | {"program_entries": instr}, raw)
     # Synchronisation per op and issue time of the whole program, added once.
     time_ns = (
         time_ns
@@ -155,7 +154,7 @@ def _sram(bytes_: np.ndarray) -> np.ndarray:
 
 def area_arrays(designs: np.ndarray) -> np.ndarray:
     k = constants()
-    d = design_columns(designs)
+    d = design_columns(raw_columns(designs))
     core = (
         d["lanes"] * k["MAC_LANE_MM2"]
         + _sram(d["mc"])

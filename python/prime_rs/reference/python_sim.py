@@ -1,6 +1,7 @@
 """The simulator as a plain per-design Python loop: the readable reference and the
 "pure-Python baseline" of the benchmarks. Same model, same operation order and floating-point
-expressions as the native kernel (documented in rust/prime-core/src/sim/mod.rs)."""
+expressions as the native kernel (documented in rust/prime-core/src/sim/mod.rs); the feasibility
+rules are the native table, checked by `_common.first_failing`, not a copy of it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import math
 
 import numpy as np
 
-from prime_rs.reference._common import PARAM_VALUES, Prepared, constants
+from prime_rs.reference._common import PARAM_VALUES, Prepared, constants, first_failing
 
 
 def _cdiv(a: int, b: int) -> int:
@@ -21,7 +22,9 @@ def _sram(k: dict[str, float], b: float) -> float:
 
 def area_one(design: tuple[int, ...]) -> float:
     k = constants()
-    x, y, lanes, c, mpe, mc, instr, mp, ma, bw = (PARAM_VALUES[j][design[j]] for j in range(10))
+    x, y, lanes, c, mpe, mc, instr, mp, ma, bw = (
+        PARAM_VALUES[j][design[j]] for j in range(len(PARAM_VALUES))
+    )
     p = x * y
     core = (
         lanes * k["MAC_LANE_MM2"]
@@ -39,7 +42,8 @@ def area_one(design: tuple[int, ...]) -> float:
 def simulate_one(design: tuple[int, ...], prep: Prepared) -> tuple[float, float, bool, int, float]:
     """(latency_ms, area_mm2, feasible, reason, energy_mj) of one design."""
     k = constants()
-    x, y, lanes, c, mpe, mc, instr_cap, mp, ma, bw = (PARAM_VALUES[j][design[j]] for j in range(10))
+    values = tuple(PARAM_VALUES[j][i] for j, i in enumerate(design))
+    x, y, lanes, c, mpe, mc, _, mp, ma, bw = values
     p = x * y
     units = p * c * lanes
     half = p * mpe // 2
@@ -110,19 +114,7 @@ def simulate_one(design: tuple[int, ...], prep: Prepared) -> tuple[float, float,
         dram_total += dram
         onchip_total += onchip
 
-    lim = prep.workload_limits
-    if lim["filter_bytes"] > mp:
-        reason = 1
-    elif lim["window_bytes"] > ma:
-        reason = 2
-    elif lim["psum_row_bytes"] > mc:
-        reason = 3
-    elif lim["band_bytes"] > mpe:
-        reason = 4
-    elif instr > instr_cap:
-        reason = 5
-    else:
-        reason = 0
+    reason = int(first_failing(prep.requirements | {"program_entries": instr}, values))
     time_ns += (n_ops * k["OP_OVERHEAD_CYCLES"] + k["ISSUE_CYCLES_PER_INSTR"] * instr) / clock
     area = area_one(design)
     if reason:

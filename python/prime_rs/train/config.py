@@ -23,6 +23,7 @@ import dataclasses
 from typing import Any, Literal
 
 from prime_rs.errors import InvalidArgumentError
+from prime_rs.objective import DEFAULT_AREA_BUDGET
 
 __all__ = ["TrainConfig"]
 
@@ -54,7 +55,7 @@ class TrainConfig:
     grad_steps: int = 20
     grad_step_size: float = 0.5
     clip_margin: float = 1.0
-    area_budget: float | None = 27.0
+    area_budget: float | None = DEFAULT_AREA_BUDGET
     # Where feasible rows over the area budget go. "regress" (default): they stay regression
     # targets; the budget still constrains the negative sampler and the optimiser, which enforce
     # it exactly with the analytic area model. "infeasible": the released PRIME code's split

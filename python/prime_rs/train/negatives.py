@@ -23,6 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from prime_rs.model import Surrogate, apply_batch
+from prime_rs.objective import DEFAULT_AREA_BUDGET
 
 __all__ = ["EvolutionSampler", "GradientSampler", "blockwise_softmax"]
 
@@ -43,7 +44,7 @@ class EvolutionSampler:
         self,
         n_per_app: Sequence[int],
         generations: int = 3,
-        area_budget: float | None = 27.0,
+        area_budget: float | None = DEFAULT_AREA_BUDGET,
         mutation_rate: float = 0.1,
     ):
         self.n_per_app = [int(n) for n in n_per_app]

@@ -22,7 +22,10 @@ fn simulator(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("all_threads", name), &prepared, |b, p| {
             b.iter(|| simulate_batch(black_box(&designs), p))
         });
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("pool");
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .expect("pool");
         group.bench_with_input(BenchmarkId::new("one_thread", name), &prepared, |b, p| {
             b.iter(|| pool.install(|| simulate_batch(black_box(&designs), p)))
         });
@@ -38,7 +41,9 @@ fn population(c: &mut Criterion) {
     group.throughput(Throughput::Elements(N as u64));
     group.sample_size(10);
     group.bench_function("sample", |b| b.iter(|| space::sample(black_box(N), 1)));
-    group.bench_function("mutate", |b| b.iter(|| space::mutate(black_box(&designs), 1, 0.1, 0.5)));
+    group.bench_function("mutate", |b| {
+        b.iter(|| space::mutate(black_box(&designs), 1, 0.1, 0.5))
+    });
     group.bench_function("next_generation", |b| {
         b.iter(|| next_generation(black_box(&designs), &fitness, N, 3, &Breeding::default()))
     });

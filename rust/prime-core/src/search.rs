@@ -5,7 +5,8 @@
 
 use rand::Rng;
 
-use crate::space::{self, stream, Design};
+use crate::rng::{self, stream};
+use crate::space::{self, Design};
 use crate::{Error, Result};
 
 /// Settings of one generation step.
@@ -40,9 +41,9 @@ impl Breeding {
                 "tournament_size must be at least 1".into(),
             ));
         }
-        space::check_probability("crossover_prob", self.crossover_prob)?;
-        space::check_probability("mutation_rate", self.mutation_rate)?;
-        space::check_probability("step_prob", self.step_prob)
+        rng::check_probability("crossover_prob", self.crossover_prob)?;
+        rng::check_probability("mutation_rate", self.mutation_rate)?;
+        rng::check_probability("step_prob", self.step_prob)
     }
 }
 
@@ -97,8 +98,8 @@ pub fn next_generation(
     }
     space::validate(population)?;
     let b = *breeding;
-    Ok(space::build_rows(n_children, |i| {
-        let rng = &mut space::row_rng(seed, stream::NEXT_GENERATION, i);
+    Ok(rng::build_rows(n_children, |i| {
+        let rng = &mut rng::row_rng(seed, stream::NEXT_GENERATION, i);
         let first = tournament(fitness, b.tournament_size, rng);
         let mut child = population[first];
         if rng.random::<f64>() < b.crossover_prob {
@@ -165,7 +166,7 @@ mod tests {
     #[test]
     fn nan_and_neg_inf_never_beat_a_real_score() {
         let fit = [f64::NAN, f64::NEG_INFINITY, -1e300, f64::NAN];
-        let mut rng = space::row_rng(0, 0, 0);
+        let mut rng = rng::row_rng(0, 0, 0);
         for _ in 0..1000 {
             let w = tournament(&fit, 64, &mut rng);
             assert_eq!(w, 2);
@@ -200,10 +201,10 @@ mod tests {
         let pop = sample(500, 1);
         let fit: Vec<f64> = (0..500).map(|i| (i % 17) as f64).collect();
         let b = Breeding::default();
-        let long = next_generation(&pop, &fit, 3 * space::PAR_MIN_ROWS, 9, &b).unwrap();
+        let long = next_generation(&pop, &fit, 3 * rng::PAR_MIN_ROWS, 9, &b).unwrap();
         assert_eq!(
             long,
-            next_generation(&pop, &fit, 3 * space::PAR_MIN_ROWS, 9, &b).unwrap()
+            next_generation(&pop, &fit, 3 * rng::PAR_MIN_ROWS, 9, &b).unwrap()
         );
         assert_eq!(
             &long[..50],
@@ -211,7 +212,7 @@ mod tests {
         );
         assert_ne!(
             long,
-            next_generation(&pop, &fit, 3 * space::PAR_MIN_ROWS, 10, &b).unwrap()
+            next_generation(&pop, &fit, 3 * rng::PAR_MIN_ROWS, 10, &b).unwrap()
         );
     }
 

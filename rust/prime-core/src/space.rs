@@ -1,14 +1,18 @@
-//! The PRIME design space (DESIGN.md section 3): ten discrete parameters with the exact value
+//! The PRIME design space: ten discrete parameters with the exact value
 //! lists of the released PRIME code. A design is a row of ten small indices (`[u8; 10]`), one per
 //! parameter in key order (`param_1` .. `param_10`).
 //!
 //! Ids are mixed-radix numbers of the index rows (`param_1` most significant), so sorting by id
 //! sorts designs lexicographically. Every random kernel draws row `i` from a stream derived from
-//! `(seed, kernel, i)`, so results never depend on the thread count or the batch split.
+//! `(seed, kernel, i)` (see [`crate::rng`]), so results never depend on the thread count or the
+//! batch split.
 
-use rand::{Rng, SeedableRng};
-use rand_xoshiro::Xoshiro256PlusPlus;
+use rand::Rng;
 use rayon::prelude::*;
+
+use crate::rng::{
+    build_rows, check_probability, map_rows, row_rng, stream, PAR_CHUNK, PAR_MIN_ROWS,
+};
 
 /// One parameter of the space: its physical name (our interpretation), the `param_k` key of the
 /// published data, its unit and its allowed raw values in increasing order.
@@ -25,7 +29,6 @@ const MI: u64 = 1024 * 1024;
 
 pub const N_PARAMS: usize = 10;
 
-#[rustfmt::skip] // one line per parameter reads as the table in DESIGN.md section 3
 pub const PARAMS: [Param; N_PARAMS] = [
     Param {
         name: "pe_x",
@@ -191,11 +194,6 @@ pub const ONEHOT_OFFSETS: [usize; N_PARAMS] = {
 const _: () = assert!(SIZE == 452_760_000);
 const _: () = assert!(ONEHOT_WIDTH == 77);
 
-/// Batches at least this long are split over the rayon pool; shorter ones are not worth the
-/// hand-off. Per-row RNG streams make the result independent of this choice.
-pub(crate) const PAR_MIN_ROWS: usize = 4096;
-const PAR_CHUNK: usize = 1024;
-
 // ---------------------------------------------------------------------------------------------
 // Ids, validation, values.
 // ---------------------------------------------------------------------------------------------
@@ -314,9 +312,26 @@ pub fn to_values(rows: &[Design]) -> crate::Result<Vec<[u64; N_PARAMS]>> {
 }
 
 /// Floats this close to an allowed value (relative to the value, at least 1e-9 absolute) are
-/// taken as that value: the published data stores raw values as float32/float64 and all the
-/// allowed values are exactly representable, so anything further away is a real mismatch.
+/// taken as that value; anything further away is a mismatch. This is the one value -> index
+/// rule of the package (`SPACE.from_values` and every importer use it). It is exact for the
+/// published PRIME data: every allowed value is an integer below 2^24, exactly representable in
+/// float32, and float32 neighbours of such a value differ from it by at least 6e-8 relative, far
+/// outside the tolerance; the tolerance only absorbs float64 noise from computed values.
 pub const VALUE_TOLERANCE: f64 = 1e-9;
+
+/// Index of `value` in parameter `k`'s value list, under [`VALUE_TOLERANCE`] (`None` for NaN,
+/// infinities and values not in the list).
+#[inline]
+fn match_value(k: usize, value: f64) -> Option<u8> {
+    PARAMS[k]
+        .values
+        .iter()
+        .position(|&v| {
+            let v = v as f64;
+            (value - v).abs() <= VALUE_TOLERANCE * v.max(1.0)
+        })
+        .map(|i| i as u8)
+}
 
 fn value_detail(k: usize, value: f64) -> std::result::Result<u8, String> {
     let p = &PARAMS[k];
@@ -326,28 +341,38 @@ fn value_detail(k: usize, value: f64) -> std::result::Result<u8, String> {
             p.key
         ));
     }
-    for (i, &v) in p.values.iter().enumerate() {
-        let v = v as f64;
-        if (value - v).abs() <= VALUE_TOLERANCE * v.max(1.0) {
-            return Ok(i as u8);
-        }
-    }
-    let allowed: Vec<String> = p.values.iter().map(|v| v.to_string()).collect();
-    Err(format!(
-        "({}) has value {value}, not one of the allowed values {}",
-        p.key,
-        allowed.join(", ")
-    ))
+    match_value(k, value).ok_or_else(|| {
+        let allowed: Vec<String> = p.values.iter().map(|v| v.to_string()).collect();
+        format!(
+            "({}) has value {value}, not one of the allowed values {}",
+            p.key,
+            allowed.join(", ")
+        )
+    })
+}
+
+/// Indices of one column of raw values of parameter `param`, and which entries match no allowed
+/// value (their index is 0). For importers that report or drop bad rows themselves; the rule is
+/// the one of [`index_of_value`].
+pub fn index_column(param: usize, values: &[f64]) -> crate::Result<(Vec<u8>, Vec<bool>)> {
+    check_param(param)?;
+    let matched = map_rows(values, |&v| match_value(param, v));
+    let bad = matched.iter().map(Option::is_none).collect();
+    Ok((matched.into_iter().map(|m| m.unwrap_or(0)).collect(), bad))
+}
+
+fn check_param(param: usize) -> crate::Result<&'static Param> {
+    PARAMS.get(param).ok_or_else(|| {
+        crate::Error::InvalidArgument(format!(
+            "parameter number {param} is out of range 0..{N_PARAMS}"
+        ))
+    })
 }
 
 /// Index of a raw value of parameter `param` (0-based key order). Exact values only, up to
 /// [`VALUE_TOLERANCE`]; NaN and infinities are rejected.
 pub fn index_of_value(param: usize, value: f64) -> crate::Result<u8> {
-    let p = PARAMS.get(param).ok_or_else(|| {
-        crate::Error::InvalidArgument(format!(
-            "parameter number {param} is out of range 0..{N_PARAMS}"
-        ))
-    })?;
+    let p = check_param(param)?;
     value_detail(param, value)
         .map_err(|detail| crate::Error::InvalidArgument(format!("parameter '{}' {detail}", p.name)))
 }
@@ -457,62 +482,6 @@ pub fn from_onehot(scores: &[f32]) -> crate::Result<Vec<Design>> {
 // Seeded randomness: sampling, mutation, crossover.
 // ---------------------------------------------------------------------------------------------
 
-/// SplitMix64 finaliser (Steele, Lea & Flood 2014): a bijective 64-bit mixer.
-#[inline]
-pub(crate) const fn splitmix64(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// Independent random streams per kernel, so the same seed in two kernels does not correlate.
-pub(crate) mod stream {
-    pub const SAMPLE: u64 = 1;
-    pub const MUTATE: u64 = 2;
-    pub const CROSSOVER: u64 = 3;
-    pub const NEXT_GENERATION: u64 = 4;
-}
-
-/// The RNG of one row of one kernel call. Derived from (seed, kernel, row) only, never from
-/// thread state, so a batch gives the same result on any number of threads.
-#[inline]
-pub(crate) fn row_rng(seed: u64, kernel: u64, row: usize) -> Xoshiro256PlusPlus {
-    let key = splitmix64(seed ^ splitmix64(kernel));
-    Xoshiro256PlusPlus::seed_from_u64(splitmix64(key.wrapping_add(row as u64)))
-}
-
-/// Apply `f` to every element, over the rayon pool for long batches; order is preserved.
-pub(crate) fn map_rows<T, U, F>(items: &[T], f: F) -> Vec<U>
-where
-    T: Sync,
-    U: Send,
-    F: Fn(&T) -> U + Sync + Send,
-{
-    if items.len() < PAR_MIN_ROWS {
-        items.iter().map(f).collect()
-    } else {
-        items.par_iter().with_min_len(PAR_CHUNK).map(f).collect()
-    }
-}
-
-/// Build `n` rows from their row index, over the rayon pool for long batches.
-pub(crate) fn build_rows<U, F>(n: usize, f: F) -> Vec<U>
-where
-    U: Send,
-    F: Fn(usize) -> U + Sync + Send,
-{
-    if n < PAR_MIN_ROWS {
-        (0..n).map(f).collect()
-    } else {
-        (0..n)
-            .into_par_iter()
-            .with_min_len(PAR_CHUNK)
-            .map(f)
-            .collect()
-    }
-}
-
 /// A uniformly random design.
 #[inline]
 pub fn sample_one<R: Rng>(rng: &mut R) -> Design {
@@ -527,16 +496,6 @@ pub fn sample_one<R: Rng>(rng: &mut R) -> Design {
 /// `(seed, i)`.
 pub fn sample(n: usize, seed: u64) -> Vec<Design> {
     build_rows(n, |i| sample_one(&mut row_rng(seed, stream::SAMPLE, i)))
-}
-
-pub(crate) fn check_probability(name: &str, p: f64) -> crate::Result<()> {
-    if (0.0..=1.0).contains(&p) {
-        Ok(())
-    } else {
-        Err(crate::Error::InvalidArgument(format!(
-            "{name} must be a probability in [0, 1], got {p}"
-        )))
-    }
 }
 
 /// Change gene `k` of a valid design: to a neighbouring index with probability `step_prob`
@@ -641,11 +600,12 @@ pub fn unique_indices(rows: &[Design]) -> crate::Result<Vec<usize>> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn design() -> impl Strategy<Value = Design> {
+    /// Any valid design, for property tests across the crate.
+    pub(crate) fn design() -> impl Strategy<Value = Design> {
         (
             [0u8..10, 0u8..10, 0u8..7, 0u8..10, 0u8..7],
             [0u8..11, 0u8..7, 0u8..4, 0u8..5, 0u8..6],
@@ -738,6 +698,35 @@ mod tests {
         );
         assert!(index_of_value(9, f64::INFINITY).is_err());
         assert!(index_of_value(10, 1.0).is_err());
+    }
+
+    #[test]
+    fn index_column_flags_what_index_of_value_rejects() {
+        let col = [32.0, 3.0, f64::NAN, 1.0 + 1e-12, 2.0 + 1e-6, -1.0, 16.0];
+        let (idx, bad) = index_column(0, &col).unwrap();
+        assert_eq!(idx, vec![9, 0, 0, 0, 0, 0, 8]);
+        assert_eq!(bad, vec![false, true, true, false, true, true, false]);
+        for (&v, &b) in col.iter().zip(bad.iter()) {
+            assert_eq!(index_of_value(0, v).is_err(), b, "{v}");
+        }
+        assert!(index_column(10, &col).is_err());
+    }
+
+    #[test]
+    fn float32_neighbours_of_allowed_values_never_match() {
+        // The published data is float32: the tolerance must not merge two float32 values.
+        for (k, p) in PARAMS.iter().enumerate() {
+            for &v in p.values {
+                let f = v as f32;
+                assert_eq!(f as f64, v as f64, "{} {v} is not exact in float32", p.name);
+                for n in [
+                    f32::from_bits(f.to_bits() + 1),
+                    f32::from_bits(f.to_bits() - 1),
+                ] {
+                    assert!(index_of_value(k, n as f64).is_err(), "{} {n}", p.name);
+                }
+            }
+        }
     }
 
     #[test]

@@ -97,11 +97,33 @@ fn reason_names() -> Vec<&'static str> {
     REASON_NAMES.to_vec()
 }
 
+/// The feasibility rules in checking order, as data:
+/// `(reason code, name, requirement, resource parameter, doc)`. A design fails a rule when the
+/// workload's requirement exceeds the raw value of the resource parameter.
+#[pyfunction]
+fn rules() -> Vec<(u8, &'static str, &'static str, &'static str, &'static str)> {
+    sim::RULES
+        .iter()
+        .map(|r| {
+            let resource = prime_core::space::PARAMS[r.resource].name;
+            (r.reason as u8, r.name, r.requirement, resource, r.doc)
+        })
+        .collect()
+}
+
+/// The simulator fingerprint (a hash of version, model revision, space, constants and rules).
+#[pyfunction]
+fn fingerprint() -> String {
+    sim::fingerprint()
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("MAX_THREADS", MAX_THREADS)?;
     m.add_function(wrap_pyfunction!(simulate, m)?)?;
     m.add_function(wrap_pyfunction!(area, m)?)?;
     m.add_function(wrap_pyfunction!(constants, m)?)?;
     m.add_function(wrap_pyfunction!(reason_names, m)?)?;
+    m.add_function(wrap_pyfunction!(rules, m)?)?;
+    m.add_function(wrap_pyfunction!(fingerprint, m)?)?;
     Ok(())
 }

@@ -141,6 +141,26 @@ fn from_values<'py>(
     Ok(out.into_pyarray(py))
 }
 
+/// A column's indices and its mask of entries outside the space.
+type IndexedColumn<'py> = (Bound<'py, PyArray1<u8>>, Bound<'py, PyArray1<bool>>);
+
+/// Indices of one column of raw values of a parameter and a mask of the entries that match no
+/// allowed value: the space's one value -> index rule, for importers that report or drop bad
+/// rows themselves.
+#[pyfunction]
+fn index_column<'py>(
+    py: Python<'py>,
+    param: usize,
+    values: PyReadonlyArray1<'py, f64>,
+) -> PyResult<IndexedColumn<'py>> {
+    let view = values.as_array();
+    let (idx, bad) = detached(py, || match view.as_slice() {
+        Some(v) => space::index_column(param, v),
+        None => space::index_column(param, &view.to_vec()),
+    })?;
+    Ok((idx.into_pyarray(py), bad.into_pyarray(py)))
+}
+
 #[pyfunction]
 fn onehot<'py>(
     py: Python<'py>,
@@ -243,6 +263,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(from_ids, m)?)?;
     m.add_function(wrap_pyfunction!(to_values, m)?)?;
     m.add_function(wrap_pyfunction!(from_values, m)?)?;
+    m.add_function(wrap_pyfunction!(index_column, m)?)?;
     m.add_function(wrap_pyfunction!(onehot, m)?)?;
     m.add_function(wrap_pyfunction!(from_onehot, m)?)?;
     m.add_function(wrap_pyfunction!(sample, m)?)?;

@@ -1,4 +1,4 @@
-//! The analytical EdgeTPU-like simulator (DESIGN.md section 4; SIMULATOR_NOTES.md section 6).
+//! The analytical EdgeTPU-like simulator (sources and calibration: docs/simulator.md).
 //!
 //! # The chip
 //! `P = pe_x·pe_y` PEs, each with `c` cores and a shared PE memory; each core has `L` int8 MAC
@@ -25,13 +25,15 @@
 //! * **Latency** `= Σ_ops max(mapping time, DRAM bytes / BW) + Σ_ops fixed overhead + issue time
 //!   of the whole program`: the per-level roofline of Timeloop with ZigZag's on/off-loading folded
 //!   into the DRAM term, plus synchronisation and instruction issue.
-//! * **Feasibility** (first failing rule wins, in this order): a whole filter must fit parameter
-//!   memory, double-buffered (`ParamMem`), the minimal input window activation memory (`ActMem`), the minimal
-//!   partial-sum row core memory (`CoreMem`), the double-buffered input row band PE memory
-//!   (`PeMem`), and the compiled program instruction memory (`InstrMem`: a fixed block per op
-//!   plus descriptors per weight tile of `c·Mp` and per activation tile of `c·Ma` bytes).
+//! * **Feasibility** (first failing rule wins): the table in [`rules`], each rule a workload
+//!   requirement (from [`PreparedWorkload`]) against one memory of the design: two whole
+//!   filters in parameter memory (`ParamMem`), the minimal input window in activation memory
+//!   (`ActMem`), the minimal partial-sum row in core memory (`CoreMem`), the double-buffered
+//!   input row band in PE memory (`PeMem`), and the compiled program in instruction memory
+//!   (`InstrMem`: a fixed block per op plus descriptors per weight tile of `c·Mp` and per
+//!   activation tile of `c·Ma` bytes).
 //!
-//! # Laws (tests hold them)
+//! # Laws (`laws.rs` and tests/test_simulator.py hold them)
 //! Latency ≥ max(MACs / (P·c·L·f), (weights + network input + output) / BW). No rule or term
 //! grows with a resource, so more PEs, cores, lanes, memory or bandwidth never increases the
 //! latency of a feasible design nor makes it infeasible; area strictly increases with each.
@@ -46,36 +48,20 @@
 pub mod area;
 pub mod constants;
 pub mod design;
+pub mod fingerprint;
+#[cfg(test)]
+mod laws;
 pub mod prepared;
+pub mod rules;
 
 use constants::*;
 use design::{cdiv, DesignValues};
+pub use fingerprint::fingerprint;
 pub use prepared::PreparedWorkload;
 use rayon::prelude::*;
+pub use rules::{Reason, REASON_NAMES, RULES};
 
-use crate::space::{idx, Design};
-
-/// Why a design is infeasible (0 = feasible). The order is the order the rules are checked in.
-#[repr(u8)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reason {
-    Feasible = 0,
-    ParamMem = 1,
-    ActMem = 2,
-    CoreMem = 3,
-    PeMem = 4,
-    InstrMem = 5,
-}
-
-/// Readable names of the reason codes, indexed by code.
-pub const REASON_NAMES: [&str; 6] = [
-    "",
-    "param_mem",
-    "act_mem",
-    "core_mem",
-    "pe_mem",
-    "instr_mem",
-];
+use crate::space::Design;
 
 /// Results for a batch, one entry per design. Latency is +inf and energy NaN when infeasible.
 #[derive(Debug, Clone, Default)]
@@ -197,28 +183,11 @@ impl Block {
     }
 }
 
-/// The first failing feasibility rule of a design (all are O(1): the program size is tabulated).
+/// The first failing feasibility rule of a design (see [`rules`]; all are O(1): the program
+/// size is tabulated), and the design's program size, which the issue time needs.
 #[inline]
-fn check(d: &Design, v: &DesignValues, wl: &PreparedWorkload) -> (Reason, f64) {
-    let program = wl.program_entries_of(
-        d[idx::CORES_PER_PE],
-        d[idx::PARAMETER_MEMORY],
-        d[idx::ACTIVATION_MEMORY],
-    );
-    let code = if wl.filter_bytes > v.param_mem {
-        Reason::ParamMem
-    } else if wl.window_bytes > v.act_mem {
-        Reason::ActMem
-    } else if wl.psum_row_bytes > v.core_mem {
-        Reason::CoreMem
-    } else if wl.band_bytes > v.pe_mem {
-        Reason::PeMem
-    } else if program > v.instr_entries {
-        Reason::InstrMem
-    } else {
-        Reason::Feasible
-    };
-    (code, program)
+fn check(d: &Design, _v: &DesignValues, wl: &PreparedWorkload) -> (Reason, f64) {
+    (rules::first_violated(wl, d), rules::program_entries(wl, d))
 }
 
 #[allow(clippy::too_many_arguments)]
