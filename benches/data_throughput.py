@@ -55,7 +55,7 @@ def prime_folder(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-u
             infeasible = (rng.random(n) < 0.7).astype(np.int64)
             (root / "MobilenetV2").mkdir()
             path = root / "MobilenetV2" / "part-00000.tfrecord"
-            _native.dataset_write_tfrecord(str(path), cols, [("infeasible", infeasible)])
+            _native.tfrecord.write(str(path), cols, [("infeasible", infeasible)])
             _DIRS[n] = (root, designs)
         return _DIRS[n]
 
@@ -68,7 +68,7 @@ def _records(measuring: bool) -> int:
 
 def _native_parse(root: Path) -> int:
     files = [str(p) for p in sorted(root.rglob("*.tfrecord"))]
-    reader = _native.TfrecordReader(
+    reader = _native.tfrecord.TfrecordReader(
         files, list(FLOAT_FEATURES[10:]), list(INT_FEATURES), False, design=True
     )
     n = 0

@@ -13,7 +13,7 @@ from prime_rs.pipeline import OptimizeSettings, cached_dataset
 
 
 def test_fingerprint_is_the_native_one_and_stable() -> None:
-    assert simulator.FINGERPRINT == _native.sim_fingerprint() == _native.sim_fingerprint()
+    assert simulator.FINGERPRINT == _native.sim.fingerprint() == _native.sim.fingerprint()
     assert simulator.FINGERPRINT.startswith("sim-") and len(simulator.FINGERPRINT) == 20
 
 
@@ -36,4 +36,4 @@ def test_a_changed_fingerprint_misses_the_cache(
     changed = cached_dataset(settings)
     assert changed != first and changed.exists()
     assert data.load(changed).metadata["prime_rs.simulator_fingerprint"] == "sim-0123456789abcdef"
-    assert data.load(first).metadata["prime_rs.simulator_fingerprint"] == _native.sim_fingerprint()
+    assert data.load(first).metadata["prime_rs.simulator_fingerprint"] == _native.sim.fingerprint()

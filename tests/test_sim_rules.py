@@ -11,7 +11,7 @@ from prime_rs import SPACE, _native
 from prime_rs.reference import _common, simulate_numpy, simulate_python
 from prime_rs.simulator import REASONS
 
-RULES = _native.sim_rules()
+RULES = _native.sim.rules()
 TABLE = _common.rules()
 
 

@@ -67,7 +67,7 @@ def test_area_matches_references(designs: np.ndarray) -> None:
 
 def _compulsory_bound_ms(designs: np.ndarray, name: str) -> np.ndarray:
     wl = workloads.load(name)
-    consts = dict(prime_rs._native.sim_constants())
+    consts = dict(prime_rs._native.sim.constants())
     v = SPACE.to_values(designs).astype(np.float64)
     units = v[:, 0] * v[:, 1] * v[:, 2] * v[:, 3]
     compute_ns = wl.macs / (units * consts["CLOCK_GHZ"])
@@ -183,6 +183,19 @@ def test_results_do_not_depend_on_thread_count() -> None:
     for field in ("latency_ms", "area_mm2", "feasible", "reason", "energy_mj"):
         np.testing.assert_array_equal(getattr(one, field), getattr(two, field))
         np.testing.assert_array_equal(getattr(one, field), getattr(three, field))
+
+
+def test_results_do_not_depend_on_the_interruptible_chunks() -> None:
+    # 200,000 designs on MobileNetV2 span several of the native call's chunks (it checks for
+    # Ctrl-C between them); per-design results are those of small single-chunk calls.
+    designs = SPACE.sample(200_000, seed=9)
+    wl = workloads.load("mobilenet_v2")
+    whole = prime_rs.simulate(designs, wl, threads=1)
+    rows = np.r_[0:500, 65_000:66_500, 131_000:132_000, 199_500:200_000]
+    part = prime_rs.simulate(designs[rows], wl)
+    for field in ("latency_ms", "area_mm2", "feasible", "reason", "energy_mj"):
+        np.testing.assert_array_equal(getattr(whole, field)[rows], getattr(part, field))
+    np.testing.assert_array_equal(prime_rs.area(designs, threads=1)[rows], part.area_mm2)
 
 
 def test_single_design_and_lists_are_accepted() -> None:

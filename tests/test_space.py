@@ -322,9 +322,9 @@ def test_native_layer_rejects_wrong_shapes_itself() -> None:
     with pytest.raises(
         InvalidDesignError, match=r"designs must have shape \(n, 10\), got \(3, 9\)"
     ):
-        _native.space_to_ids(np.zeros((3, 9), dtype=np.uint8))
+        _native.space.to_ids(np.zeros((3, 9), dtype=np.uint8))
     with pytest.raises(InvalidDesignError, match="row 0: parameter 'pe_x'"):
-        _native.space_validate(np.full((1, 10), 200, dtype=np.uint8))
+        _native.space.validate(np.full((1, 10), 200, dtype=np.uint8))
 
 
 @pytest.mark.parametrize(

@@ -116,7 +116,7 @@ def test_native_writer_matches_reference_writer(tmp_path: Path) -> None:
     native = tmp_path / "native.tfrecord"
     cols = [(k, np.ascontiguousarray(rows["values"][:, i])) for i, k in enumerate(FLOATS[:10])]
     cols += [("runtime", rows["runtime"]), ("area", rows["area"])]
-    _native.dataset_write_tfrecord(str(native), cols, [("infeasible", rows["infeasible"])])
+    _native.tfrecord.write(str(native), cols, [("infeasible", rows["infeasible"])])
     assert native.read_bytes() == mine.read_bytes()
 
 
@@ -262,7 +262,7 @@ def test_decoder_reads_any_scalar(
         for v, i in zip(values, ints * len(values), strict=False)
     ]
     p.write_bytes(b"".join(frame(x) for x in payloads))
-    f, i, files, _ = _native.dataset_read_tfrecord([str(p)], ["f"], ["i"])
+    f, i, files, _ = _native.tfrecord.read([str(p)], ["f"], ["i"])
     n = len(payloads)
     np.testing.assert_array_equal(f[0], np.array(values[:n], dtype=np.float32))
     np.testing.assert_array_equal(i[0], np.array((ints * len(values))[:n], dtype=np.int64))
@@ -385,7 +385,7 @@ def test_import_memory_is_flat_in_the_number_of_records(tmp_path: Path) -> None:
         cols = [(f"param_{k + 1}", np.ascontiguousarray(vals[:rows, k])) for k in range(10)]
         cols += [("runtime", np.ones(rows, np.float32)), ("area", np.ones(rows, np.float32))]
         ints = [("infeasible", np.zeros(rows, np.int64))]
-        _native.dataset_write_tfrecord(str(d / "a.tfrecord"), cols, ints)
+        _native.tfrecord.write(str(d / "a.tfrecord"), cols, ints)
     script = (
         "import sys\n"
         "import prime_rs.data.tfrecord as t\n"

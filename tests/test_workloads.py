@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+import prime_rs
 from prime_rs import workloads
-from prime_rs.errors import UnknownWorkloadError, WorkloadFileError
+from prime_rs.errors import InvalidArgumentError, UnknownWorkloadError, WorkloadFileError
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "workloads"
@@ -314,3 +317,136 @@ def test_unknown_workloads(tmp_path: Path) -> None:
     assert "mobilenet_v9" in str(err.value)
     with pytest.raises(UnknownWorkloadError, match=r"missing\.json"):
         workloads.load(tmp_path / "missing.json")
+
+
+# --- the native handle ------------------------------------------------------------------------
+
+
+def test_workload_is_a_frozen_native_handle() -> None:
+    w = workloads.load("mobilenet_v2")
+    assert isinstance(w, workloads.Workload) and type(w).__module__ == "prime_rs._native.workload"
+    with pytest.raises(AttributeError):
+        w.name = "x"  # type: ignore[misc]
+    assert repr(w).startswith("Workload('mobilenet_v2', 64 layers, 64 ops")
+    assert w.n_ops == len(w.ops["m"]) and set(w.ops) == {"kind", *workloads.OP_FIELDS, "layer"}
+    # Every getter returns fresh read-only data: nothing a caller does reaches the handle.
+    ops = w.ops
+    ops["m"] = np.zeros(1, dtype=np.int64)
+    assert len(w.ops["m"]) == w.n_ops
+    for col in w.ops.values():
+        assert not col.flags.writeable
+
+
+def test_from_ops_builds_an_equivalent_handle() -> None:
+    w = workloads.load("resnet50")
+    again = workloads.from_ops(w.ops, name="copy")
+    assert again.name == "copy" and again.layers == () and again.macs == w.macs
+    for col in workloads.OP_FIELDS:
+        np.testing.assert_array_equal(again.ops[col], w.ops[col])
+    designs = np.array([[2, 2, 4, 2, 1, 3, 6, 3, 4, 4], [9, 9, 6, 9, 6, 10, 6, 3, 4, 5]])
+    a, b = prime_rs.simulate(designs, w), prime_rs.simulate(designs, again)
+    np.testing.assert_array_equal(a.latency_ms, b.latency_ms)
+    np.testing.assert_array_equal(a.reason, b.reason)
+
+
+def _ops_with(**over: object) -> dict[str, object]:
+    ops: dict[str, object] = {k: np.array(v) for k, v in workloads.load("mobilenet_v2").ops.items()}
+    ops.update(over)
+    return ops
+
+
+def test_hand_built_op_tables_with_huge_values_are_typed() -> None:
+    # Reliability review 1.16: these used to panic in the kernel (multiply with overflow).
+    ops = _ops_with()
+    ops["m"][0], ops["n"][0], ops["k"][0] = 2**40, 2**20, 2**20  # type: ignore[index]
+    with pytest.raises(InvalidArgumentError, match=r"op table row 0.*too large"):
+        prime_rs.simulate(prime_rs.EDGETPU_REFERENCE, SimpleNamespace(ops=ops))
+    big = _ops_with()
+    big["kh"][0] = big["kw"][0] = big["cin_g"][0] = 2**62  # type: ignore[index]
+    with pytest.raises(InvalidArgumentError, match="too large"):
+        workloads.from_ops(big)
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        fuzz = _ops_with()
+        col = workloads.OP_FIELDS[rng.integers(len(workloads.OP_FIELDS))]
+        fuzz[col] = rng.integers(0, 2**63, size=len(fuzz["m"]), dtype=np.int64)  # type: ignore[arg-type]
+        try:
+            res = prime_rs.simulate(prime_rs.EDGETPU_REFERENCE, workloads.from_ops(fuzz))
+        except InvalidArgumentError:
+            continue
+        assert len(res) == 1
+
+
+@pytest.mark.parametrize(
+    ("ops", "needle"),
+    [
+        ({"kind": np.array([0])}, "missing column 'm'"),
+        ("not a dict", "mapping"),
+        (_ops_with(m=np.arange(3)), "'m' has 3 rows"),
+        (_ops_with(m=np.full(64, np.nan)), "'m' must be a 1-D array of integers"),
+        (_ops_with(m=np.array(["a"] * 64)), "'m' must be a 1-D array of integers"),
+        (_ops_with(m=np.ones((64, 2), dtype=np.int64)), "'m' must be a 1-D array"),
+        (_ops_with(m=-np.ones(64, dtype=np.int64)), "row 0: 'm' = -1 is negative"),
+        (_ops_with(kind=np.full(64, 7)), "unknown kind 7"),
+        (_ops_with(m=np.full(64, 2**64 - 1, dtype=np.uint64)), "past 2^63"),
+        (_ops_with(k=np.zeros(64, dtype=np.int64)), "zero dimension"),
+        ({k: v[:0] for k, v in _ops_with().items()}, "at least one op"),  # type: ignore[index]
+    ],
+)
+def test_malformed_op_tables_are_typed(ops: object, needle: str) -> None:
+    # Reliability review 1.17: raw KeyError / TypeError / "negative entry" for NaN before.
+    with pytest.raises(InvalidArgumentError, match=re.escape(needle)):
+        prime_rs.simulate(prime_rs.EDGETPU_REFERENCE, SimpleNamespace(ops=ops))
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        # 2.11: loads, then the kernel overflowed on the row band 2*kh*in_w*in_c.
+        {"type": "conv2d", "name": "band", "in_h": 1, "in_w": 2**21, "in_c": 2**21, "out_c": 1,
+         "kernel": [2**21, 1], "stride": 2**24, "padding": "same"},
+        # 2.12: in_bytes + out_bytes overflowed while building the context vector.
+        {"type": "concat", "name": "band", "h": 2**21, "w": 2**21, "channels": [2**21]},
+        # 2.13: out_bytes in (2^63, 2^64) wrapped negative in the i64 export.
+        {"type": "resize", "name": "band", "in_h": 2**21, "in_w": 3658, "channels": 2173170,
+         "out_h": 2**21, "out_w": 2**21},
+    ],
+)  # fmt: skip
+def test_files_whose_sizes_overflow_are_load_errors_naming_the_layer(
+    tmp_path: Path, layer: dict[str, object]
+) -> None:
+    p = write(tmp_path, "big.json", json.dumps({"name": "big", "layers": [layer]}))
+    with pytest.raises(WorkloadFileError, match=r"big\.json.*layer 0 'band'.*too large"):
+        workloads.load(p)
+    with pytest.raises(WorkloadFileError, match="too large"):
+        prime_rs.simulate(prime_rs.EDGETPU_REFERENCE, p)
+
+
+def test_exported_op_fields_are_exact() -> None:
+    # The largest admitted sizes survive the int64 export unchanged.
+    w = workloads.from_layers(
+        "wide", [{"type": "dense", "in_features": 2**24, "out_features": 2**24, "rows": 2}]
+    )
+    assert w.ops["weight_bytes"][0] == 2**48 + 2**24
+    assert (w.ops["in_bytes"] > 0).all()
+
+
+def test_workloads_pickle_to_equivalent_handles() -> None:
+    import pickle
+
+    builtin = workloads.load("mobilenet_v2")
+    assert pickle.loads(pickle.dumps(builtin)) is builtin  # the cached built-in
+    cnn = workloads.load(EXAMPLES / "tiny_cnn.toml")
+    table = workloads.from_ops(builtin.ops, name="t")
+    for w in (cnn, table):
+        again = pickle.loads(pickle.dumps(w))
+        assert (again.name, again.source, again.macs, again.params) == (
+            w.name,
+            w.source,
+            w.macs,
+            w.params,
+        )
+        assert again.layers == w.layers
+        np.testing.assert_array_equal(again.context, w.context)
+        for col in workloads.OP_FIELDS:
+            np.testing.assert_array_equal(again.ops[col], w.ops[col])

@@ -17,7 +17,17 @@ class PrimeError(Exception):
 
 
 class InvalidDesignError(PrimeError, ValueError):
-    """A design holds an index or value outside the design space, or has the wrong shape/dtype."""
+    """A design holds an index or value outside the design space, or has the wrong shape/dtype.
+
+    ``row`` (index of the first bad design in the batch) and ``param`` (the parameter's name)
+    are set when the problem is one entry; both are ``None`` for a problem with the whole
+    array, such as its shape.
+    """
+
+    def __init__(self, message: str = "", *, row: int | None = None, param: str | None = None):
+        super().__init__(message)
+        self.row = row
+        self.param = param
 
 
 class InvalidArgumentError(PrimeError, ValueError):
@@ -40,7 +50,16 @@ class DatasetError(PrimeError, ValueError):
 
 
 class CorruptRecordError(DatasetError):
-    """A TFRecord whose framing or checksum is wrong, or that is truncated."""
+    """A TFRecord whose framing or checksum is wrong, or that is truncated.
+
+    ``source`` is the file and ``offset`` the byte offset of the bad record in it, when the
+    reader knows them (``None`` otherwise).
+    """
+
+    def __init__(self, message: str = "", *, source: str | None = None, offset: int | None = None):
+        super().__init__(message)
+        self.source = source
+        self.offset = offset
 
 
 class UnknownApplicationError(PrimeError, KeyError):

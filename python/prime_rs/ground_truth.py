@@ -225,9 +225,19 @@ def _subspace(
     return sets, {name: described[name] for name in SPACE.names if name in described}
 
 
+def _op_bytes(workload: Any) -> bytes:
+    """The lowered ops of a workload as bytes, in column order: the workload's content, which
+    keys the cache (a workload file edited under the same name is a new question)."""
+    ops = workload.ops
+    return b"".join(
+        name.encode() + np.ascontiguousarray(ops[name], dtype=np.int64).tobytes()
+        for name in sorted(ops)
+    )
+
+
 def _cache_key(
     names: Sequence[str],
-    tables: Sequence[np.ndarray],
+    tables: Sequence[bytes],
     budget: float,
     sets: Sequence[Sequence[int]],
     k: int,
@@ -236,7 +246,7 @@ def _cache_key(
         "format": _CACHE_FORMAT,
         "fingerprint": fingerprint(),
         "applications": list(names),
-        "op_tables_sha256": [hashlib.sha256(t.tobytes()).hexdigest() for t in tables],
+        "op_tables_sha256": [hashlib.sha256(t).hexdigest() for t in tables],
         "area_budget": repr(budget),
         "sets": [list(s) for s in sets],
         "k": k,
@@ -296,7 +306,6 @@ def exhaustive(
     unknown parameter or value; the workload module's errors for unknown applications.
     """
     from prime_rs.objective import DEFAULT_AREA_BUDGET, Task
-    from prime_rs.simulator import op_table
 
     if isinstance(task_or_apps, Task):
         task = task_or_apps
@@ -317,7 +326,7 @@ def exhaustive(
     if k > size:
         where = "sub-space" if described else "space"
         raise InvalidArgumentError(f"k = {k} is larger than the {where} ({size} designs)")
-    tables = [op_table(w) for w in task.workloads]
+    tables = [_op_bytes(w) for w in task.workloads]
     budget = task.area_budget
     key = _cache_key(task.applications, tables, budget, sets, k)
     path = _cache_path(key)
@@ -326,7 +335,7 @@ def exhaustive(
         if hit is not None:
             return hit
 
-    native = _native.Enumeration(tables, sets, budget, k, threads)
+    native = _native.enumerate.Enumeration(list(task.workloads), sets, budget, k, threads)
     start = time.perf_counter()
     if progress is not None:
         progress(0, int(native.size))

@@ -1,13 +1,16 @@
 """The simulator's Python API: batch simulation of designs on a workload, and chip area.
 
 ``simulate`` is a thin wrapper: it converts designs once (``SPACE.validate``), resolves the
-workload to its lowered op table, and calls the native kernel, which runs with the GIL released
-on all cores (or ``threads``). Results do not depend on the thread count.
+workload to its native handle (``prime_rs.workloads.load``; a handle is used as is) and calls
+the native kernel, which reads the handle's prepared tables directly and runs with the GIL
+released on all cores (or ``threads``). Results do not depend on the thread count. A long batch
+runs in chunks with a check for Ctrl-C between them, so ``KeyboardInterrupt`` arrives promptly.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -15,17 +18,18 @@ import numpy as np
 
 from prime_rs import _native
 from prime_rs.space import SPACE
+from prime_rs.workloads import Workload
 
 #: Reason names indexed by reason code (``REASONS[0] == ""``: feasible).
-REASONS: tuple[str, ...] = tuple(_native.sim_reason_names())
+REASONS: tuple[str, ...] = tuple(_native.sim.reason_names())
+
+#: Largest ``threads`` value accepted (starting more OS threads than this would only stall).
+MAX_THREADS: int = _native.sim.MAX_THREADS
 
 #: A stable hash of the simulator's version, model revision, design space, constants and
 #: feasibility rules (``rust/prime-core/src/sim/fingerprint.rs``). Generated datasets record it
 #: and the cache of generated data is keyed by it, so logs of another model are never reused.
-FINGERPRINT: str = _native.sim_fingerprint()
-
-#: Column order of the op table the native kernel takes.
-OP_COLUMNS: tuple[str, ...] = tuple(_native.sim_op_columns())
+FINGERPRINT: str = _native.sim.fingerprint()
 
 #: The EdgeTPU-like reference design (SIMULATOR_NOTES 3.2): 4x4 PEs, 64 lanes, 4 cores per PE,
 #: 512 KiB PE memory, 32 KiB core memory, 16384 instruction entries, 64 KiB parameter memory,
@@ -35,8 +39,15 @@ EDGETPU_REFERENCE.setflags(write=False)
 
 
 class HasOps(Protocol):
+    """Anything with an op table (``Workload`` is one); see ``prime_rs.workloads.from_ops``."""
+
     @property
-    def ops(self) -> dict[str, np.ndarray]: ...
+    def ops(self) -> Mapping[str, np.ndarray]: ...
+
+
+#: What names a workload: a built-in name, a workload file, a loaded handle, or any other object
+#: with an ``ops`` table.
+WorkloadLike = str | os.PathLike[str] | Workload | HasOps
 
 
 @dataclass(frozen=True)
@@ -57,49 +68,51 @@ class SimResult:
         return np.asarray(REASONS, dtype=object)[self.reason]
 
 
-def resolve_workload(workload: str | os.PathLike[str] | HasOps) -> HasOps:
-    """A workload object from a built-in name, a workload file path or a workload object."""
+def resolve_workload(workload: WorkloadLike) -> Workload:
+    """The native handle of a built-in name, a workload file path, a handle, or an object with
+    an ``ops`` table (resolve once and reuse the handle: an op table is checked and prepared on
+    every resolution)."""
+    if isinstance(workload, Workload):
+        return workload
     if isinstance(workload, str | os.PathLike):
         from prime_rs import workloads
 
         return workloads.load(workload)
-    if not hasattr(workload, "ops"):
-        from prime_rs.errors import InvalidArgumentError
+    if hasattr(workload, "ops"):
+        from prime_rs import workloads
 
-        raise InvalidArgumentError(
-            f"workload must be a name, a path or a Workload, got {type(workload).__name__}"
-        )
-    return workload
+        name = getattr(workload, "name", "")
+        return workloads.from_ops(workload.ops, name if isinstance(name, str) else "")
+    from prime_rs.errors import InvalidArgumentError
 
-
-def op_table(workload: HasOps) -> np.ndarray:
-    """The (n_ops, 14) int64 op table of a workload, in the native kernel's column order."""
-    ops = workload.ops
-    return np.ascontiguousarray(
-        np.stack([np.asarray(ops[c], dtype=np.int64) for c in OP_COLUMNS], axis=1)
+    raise InvalidArgumentError(
+        f"workload must be a name, a path or a Workload, got {type(workload).__name__}"
     )
 
 
 def _threads(threads: int | None) -> int | None:
     if threads is None:
         return None
-    if not isinstance(threads, int | np.integer) or threads < 1:
+    if (
+        isinstance(threads, bool)
+        or not isinstance(threads, int | np.integer)
+        or not 1 <= threads <= MAX_THREADS
+    ):
         from prime_rs.errors import InvalidArgumentError
 
-        raise InvalidArgumentError(f"threads must be a positive integer, got {threads!r}")
+        raise InvalidArgumentError(
+            f"threads must be an integer in 1..={MAX_THREADS}, got {threads!r}"
+        )
     return int(threads)
 
 
-def simulate(
-    designs: Any, workload: str | os.PathLike[str] | HasOps, threads: int | None = None
-) -> SimResult:
+def simulate(designs: Any, workload: WorkloadLike, threads: int | None = None) -> SimResult:
     """Simulate designs ((n, 10) indices, a single design or a list) on one workload."""
     rows = SPACE.validate(designs)
-    table = op_table(resolve_workload(workload))
-    out = _native.sim_simulate(rows, table, _threads(threads))
+    out = _native.sim.simulate(rows, resolve_workload(workload), _threads(threads))
     return SimResult(**out)
 
 
 def area(designs: Any, threads: int | None = None) -> np.ndarray:
     """Chip area in mm² of each design (analytic; no workload, no simulation)."""
-    return _native.sim_area(SPACE.validate(designs), _threads(threads))
+    return _native.sim.area(SPACE.validate(designs), _threads(threads))

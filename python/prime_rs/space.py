@@ -57,7 +57,7 @@ class DesignSpace:
     def __init__(self) -> None:
         self._params = tuple(
             Param(name, key, unit, tuple(int(v) for v in values))
-            for name, key, unit, values in _native.space_params()
+            for name, key, unit, values in _native.space.params()
         )
         self._position = {p.name: k for k, p in enumerate(self._params)}
         self._position.update({p.key: k for k, p in enumerate(self._params)})
@@ -69,7 +69,7 @@ class DesignSpace:
     @property
     def size(self) -> int:
         """Number of designs (452,760,000)."""
-        return int(_native.SPACE_SIZE)
+        return int(_native.space.SIZE)
 
     @property
     def n_params(self) -> int:
@@ -101,7 +101,7 @@ class DesignSpace:
     @property
     def onehot_width(self) -> int:
         """Width of the one-hot encoding (77)."""
-        return int(_native.SPACE_ONEHOT_WIDTH)
+        return int(_native.space.ONEHOT_WIDTH)
 
     @property
     def onehot_offsets(self) -> tuple[int, ...]:
@@ -133,7 +133,9 @@ class DesignSpace:
     def _entry_error(self, row: int, col: int, detail: str) -> InvalidDesignError:
         p = self._params[col]
         return InvalidDesignError(
-            f"invalid design at row {row}: parameter '{p.name}' ({p.key}) {detail}"
+            f"invalid design at row {row}: parameter '{p.name}' ({p.key}) {detail}",
+            row=row,
+            param=p.name,
         )
 
     def _first(self, mask: np.ndarray) -> tuple[int, int]:
@@ -193,12 +195,12 @@ class DesignSpace:
                     detail = f"has index {v}, allowed 0..={card - 1} ({card} values)"
                 raise self._entry_error(r, c, detail)
             out = np.ascontiguousarray(arr, dtype=np.uint8)
-        _native.space_validate(out)
+        _native.space.validate(out)
         return out
 
     def to_ids(self, designs: DesignsLike) -> npt.NDArray[np.uint64]:
         """Mixed-radix ids (``param_1`` most significant), shape ``(n,)``."""
-        return _native.space_to_ids(self.validate(designs))
+        return _native.space.to_ids(self.validate(designs))
 
     def from_ids(self, ids: npt.ArrayLike) -> npt.NDArray[np.uint8]:
         """Designs ``(n, 10)`` of ids in ``0 .. size-1`` (a scalar id gives one row)."""
@@ -224,11 +226,11 @@ class DesignSpace:
                 f"design id {arr[i]} at position {i} is outside the space: "
                 f"ids run from 0 to {self.size - 1}"
             )
-        return _native.space_from_ids(np.ascontiguousarray(arr, dtype=np.uint64))
+        return _native.space.from_ids(np.ascontiguousarray(arr, dtype=np.uint64))
 
     def to_values(self, designs: DesignsLike) -> npt.NDArray[np.int64]:
         """Raw physical values ``(n, 10)`` int64."""
-        return _native.space_to_values(self.validate(designs))
+        return _native.space.to_values(self.validate(designs))
 
     def from_values(self, values: npt.ArrayLike) -> npt.NDArray[np.uint8]:
         """Designs of raw values (one row ``(10,)`` or ``(n, 10)``; ints or floats).
@@ -245,11 +247,11 @@ class DesignSpace:
             f = np.ascontiguousarray(arr, dtype=np.float64)
         except (TypeError, ValueError):
             raise InvalidDesignError("values must be numbers, got non-numeric entries") from None
-        return _native.space_from_values(f)
+        return _native.space.from_values(f)
 
     def onehot(self, designs: DesignsLike) -> npt.NDArray[np.float32]:
         """One-hot encoding ``(n, 77)`` float32: one block per parameter, in key order."""
-        return _native.space_onehot(self.validate(designs))
+        return _native.space.onehot(self.validate(designs))
 
     def from_onehot(self, scores: npt.ArrayLike) -> npt.NDArray[np.uint8]:
         """Designs from (relaxed) one-hot scores ``(n, 77)``: the argmax of each block."""
@@ -262,7 +264,7 @@ class DesignSpace:
             )
         if arr.dtype.kind not in "iuf":
             raise InvalidArgumentError(f"one-hot scores must be numbers, got dtype {arr.dtype}")
-        return _native.space_from_onehot(np.ascontiguousarray(arr, dtype=np.float32))
+        return _native.space.from_onehot(np.ascontiguousarray(arr, dtype=np.float32))
 
     def as_dicts(self, designs: DesignsLike) -> list[dict[str, int]]:
         """Each design as ``{physical name: raw value}``."""
@@ -296,7 +298,7 @@ class DesignSpace:
 
     def sample(self, n: int, seed: int = 0) -> npt.NDArray[np.uint8]:
         """``n`` designs drawn uniformly with replacement; deterministic for a seed."""
-        return _native.space_sample(count(n, "n"), check_seed(seed))
+        return _native.space.sample(count(n, "n"), check_seed(seed))
 
     def mutate(
         self,
@@ -308,7 +310,7 @@ class DesignSpace:
         """Mutated copies: each gene mutates with probability ``rate`` (at least one gene always
         does when ``rate > 0``); a mutated gene steps to a neighbouring value with probability
         ``step_prob`` (reflected at the ends), otherwise it is redrawn as a different value."""
-        return _native.space_mutate(
+        return _native.space.mutate(
             self.validate(designs),
             check_seed(seed),
             real(rate, "rate"),
@@ -317,14 +319,14 @@ class DesignSpace:
 
     def crossover(self, a: DesignsLike, b: DesignsLike, seed: int = 0) -> npt.NDArray[np.uint8]:
         """Row-wise uniform crossover: each gene from ``a`` or ``b`` with probability 1/2."""
-        return _native.space_crossover(self.validate(a), self.validate(b), check_seed(seed))
+        return _native.space.crossover(self.validate(a), self.validate(b), check_seed(seed))
 
     def unique(
         self, designs: DesignsLike, return_index: bool = False
     ) -> npt.NDArray[np.uint8] | tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
         """Distinct designs in order of first occurrence (and their first indices)."""
         rows = self.validate(designs)
-        idx = _native.space_unique(rows)
+        idx = _native.space.unique(rows)
         return (rows[idx], idx) if return_index else rows[idx]
 
 

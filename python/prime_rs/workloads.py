@@ -2,11 +2,19 @@
 
 A workload is a list of layers (conv2d, conv_transpose2d, depthwise, dense, lstm, pool, add,
 concat, resize, embedding; explicit shapes, int8, batch 1) lowered by the native core to the
-op table the simulator consumes. Built-ins come from architecture tables in Rust
+ops the simulator consumes. Built-ins come from architecture tables in Rust
 (``rust/prime-core/src/workload/zoo``); users add networks as JSON or TOML files::
 
     {"name": "tiny", "layers": [{"type": "conv2d", "in_h": 32, "in_w": 32, "in_c": 3,
                                  "out_c": 16, "kernel": 3, "stride": 2}]}
+
+A loaded :class:`Workload` is a frozen native handle: it owns the layers, the lowered ops and
+the simulator's prepared tables, built once, so :func:`prime_rs.simulate` on it does no
+per-call conversion. Its attributes are read-only: ``name``, ``description``, ``source``,
+``layers`` (tuple of dicts, the file schema with defaults filled in), ``ops`` (dict of
+read-only numpy columns: ``kind`` uint8, 0 GEMM / 1 memory, and int64 ``m, n, k, reps, kh, kw,
+cin_g, stride, in_w, in_c, weight_bytes, in_bytes, out_bytes, layer``), ``n_ops``, ``macs``,
+``params``, ``published_macs``, ``published_params`` and ``context`` (read-only float64).
 
 Counting: MACs are the sum over ops (activations, pooling, adds are free); parameters are
 weights + biases with batch-norm excluded.
@@ -18,78 +26,37 @@ import functools
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from prime_rs import _native
+from prime_rs.errors import InvalidArgumentError, UnknownWorkloadError, WorkloadFileError
+
+Workload = _native.workload.Workload
 
 #: Names of the context-vector entries, in order (see ``Workload.context``).
-CONTEXT_FEATURES: tuple[str, ...] = tuple(_native.workload_context_features())
+CONTEXT_FEATURES: tuple[str, ...] = _native.workload.CONTEXT_FEATURES
+
+#: Names of the numeric op-table columns, in the core's order (``Workload.ops`` also has
+#: ``kind`` and ``layer``).
+OP_FIELDS: tuple[str, ...] = _native.workload.OP_FIELDS
 
 #: Op-table kind codes.
 OP_GEMM = 0
 OP_MEMORY = 1
 
-
-@dataclass(frozen=True, eq=False)
-class Workload:
-    """A lowered workload. ``ops`` maps column name to a numpy array (one entry per op):
-    ``kind`` (uint8: 0 GEMM, 1 memory) and int64 ``m, n, k, reps, kh, kw, cin_g, stride, in_w,
-    in_c, weight_bytes, in_bytes, out_bytes, layer`` (index of the source layer)."""
-
-    name: str
-    description: str
-    source: str
-    layers: tuple[dict[str, Any], ...]
-    ops: Mapping[str, npt.NDArray[Any]]
-    macs: int
-    params: int
-    published_macs: int | None
-    published_params: int | None
-    context: npt.NDArray[np.float64]
-
-    @property
-    def n_ops(self) -> int:
-        return len(self.ops["kind"])
-
-    def __repr__(self) -> str:
-        return (
-            f"Workload({self.name!r}, {len(self.layers)} layers, {self.n_ops} ops, "
-            f"{self.macs / 1e6:.1f} M MACs, {self.params / 1e6:.2f} M params)"
-        )
-
-
-def _from_native(d: dict[str, Any]) -> Workload:
-    ops = dict(d["ops"])
-    for col in ops.values():
-        col.setflags(write=False)
-    context = np.asarray(d["context"], dtype=np.float64)
-    context.setflags(write=False)
-    return Workload(
-        name=d["name"],
-        description=d["description"],
-        source=d["source"],
-        layers=tuple(d["layers"]),
-        ops=ops,
-        macs=int(d["macs"]),
-        params=int(d["params"]),
-        published_macs=d["published_macs"],
-        published_params=d["published_params"],
-        context=context,
-    )
+_BUILTINS: frozenset[str] = frozenset(_native.workload.names())
 
 
 def names() -> list[str]:
     """Names of the built-in workloads."""
-    return list(_native.workload_names())
+    return list(_native.workload.names())
 
 
 @functools.cache
 def _builtin(name: str) -> Workload:
-    return _from_native(_native.workload_load(name))
+    return Workload.load(name)
 
 
 def load(name_or_path: str | os.PathLike[str] | Workload) -> Workload:
@@ -98,10 +65,20 @@ def load(name_or_path: str | os.PathLike[str] | Workload) -> Workload:
     for a file that cannot be parsed or describes an impossible layer."""
     if isinstance(name_or_path, Workload):
         return name_or_path
-    key = os.fspath(name_or_path)
-    if key in _native.workload_names():
+    try:
+        key = os.fspath(name_or_path)
+    except TypeError:
+        raise InvalidArgumentError(
+            "a workload is a built-in name, a .json/.toml path or a Workload, "
+            f"got {type(name_or_path).__name__}"
+        ) from None
+    if isinstance(key, bytes):
+        key = os.fsdecode(key)
+    if key in _BUILTINS:
         return _builtin(key)
-    return _from_native(_native.workload_load(key))
+    if "\0" in key:
+        raise UnknownWorkloadError(f"unknown workload {key!r}: a path cannot contain NUL")
+    return Workload.load(key)
 
 
 def from_layers(name: str, layers: Sequence[Mapping[str, Any]], description: str = "") -> Workload:
@@ -109,10 +86,45 @@ def from_layers(name: str, layers: Sequence[Mapping[str, Any]], description: str
     try:
         text = json.dumps({"name": name, "description": description, "layers": list(layers)})
     except (TypeError, ValueError) as e:
-        from prime_rs.errors import WorkloadFileError
-
         raise WorkloadFileError(f"bad workload <from_layers:{name}>: {e}") from e
-    return _from_native(_native.workload_parse(text, "json", f"<from_layers:{name}>"))
+    return Workload.parse(text, "json", f"<from_layers:{name}>")
 
 
-__all__ = ["CONTEXT_FEATURES", "OP_GEMM", "OP_MEMORY", "Workload", "from_layers", "load", "names"]
+def from_ops(ops: Mapping[str, Any], name: str = "") -> Workload:
+    """A workload from a hand-built op table: a mapping of equal-length 1-D integer columns
+    ``kind`` and the fields of ``Workload.ops`` (``layer`` is ignored). Every row must pass the
+    core's op rule (non-negative, no zero-size GEMM, every size within 2^53); violations raise
+    ``InvalidArgumentError`` naming the row. The result has no layers (see the core's
+    ``Workload::from_ops``)."""
+    if not isinstance(ops, Mapping):
+        raise InvalidArgumentError(f"an op table is a mapping of columns, got {type(ops).__name__}")
+    cols: dict[str, np.ndarray] = {}
+    for col in ("kind", *OP_FIELDS):
+        if col not in ops:
+            raise InvalidArgumentError(f"op table is missing column '{col}'")
+        try:
+            arr = np.asarray(ops[col])
+        except (TypeError, ValueError):
+            raise InvalidArgumentError(f"op table column '{col}' is not an array") from None
+        if arr.ndim != 1 or arr.dtype.kind not in "iu":
+            raise InvalidArgumentError(
+                f"op table column '{col}' must be a 1-D array of integers, "
+                f"got shape {arr.shape} and dtype {arr.dtype}"
+            )
+        if arr.dtype.kind == "u" and arr.size and int(arr.max()) > np.iinfo(np.int64).max:
+            raise InvalidArgumentError(f"op table column '{col}' holds values past 2^63")
+        cols[col] = np.ascontiguousarray(arr, dtype=np.int64)
+    return Workload.from_ops(cols, str(name))
+
+
+__all__ = [
+    "CONTEXT_FEATURES",
+    "OP_FIELDS",
+    "OP_GEMM",
+    "OP_MEMORY",
+    "Workload",
+    "from_layers",
+    "from_ops",
+    "load",
+    "names",
+]

@@ -48,7 +48,7 @@ def index_column(k: int, col: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     values = np.ascontiguousarray(col, dtype=np.float64)
     if values.ndim != 1:
         raise InvalidDesignError(f"a value column must be 1-D, got shape {values.shape}")
-    return _native.space_index_column(k, values)
+    return _native.space.index_column(k, values)
 
 
 def index_columns(cols: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

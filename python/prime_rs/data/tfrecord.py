@@ -250,7 +250,7 @@ def _import(
     found = find_prime_files(root, app_map, allow_unknown_apps)
     apps = sorted({a for _, a in found})
     file_codes = np.array([apps.index(a) for _, a in found], dtype=np.int32)
-    reader = _native.TfrecordReader(
+    reader = _native.tfrecord.TfrecordReader(
         [str(f) for f, _ in found], list(FLOAT_FEATURES[10:]), list(INT_FEATURES),
         skip_corrupt, design=True,
     )  # fmt: skip
@@ -381,6 +381,6 @@ def write_prime_tfrecords(
             path = d / f"part-{i:05d}.tfrecord"
             cols = [(f"param_{k + 1}", np.ascontiguousarray(vals[lo:hi, k])) for k in range(10)]
             cols += [("runtime", runtime[lo:hi]), ("area", area[lo:hi])]
-            _native.dataset_write_tfrecord(str(path), cols, [("infeasible", infeasible[lo:hi])])
+            _native.tfrecord.write(str(path), cols, [("infeasible", infeasible[lo:hi])])
             written.append(path)
     return written

@@ -31,7 +31,7 @@ class Rule(NamedTuple):
 
 @cache
 def constants() -> dict[str, float]:
-    return dict(_native.sim_constants())
+    return dict(_native.sim.constants())
 
 
 @cache
@@ -39,7 +39,7 @@ def rules() -> tuple[Rule, ...]:
     """The native rule table, in checking order."""
     return tuple(
         Rule(code, name, requirement, SPACE.index(resource))
-        for code, name, requirement, resource, _doc in _native.sim_rules()
+        for code, name, requirement, resource, _doc in _native.sim.rules()
     )
 
 

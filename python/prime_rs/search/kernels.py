@@ -47,7 +47,7 @@ def next_generation(
             f"fitness must have shape ({pop.shape[0]},) to match the population, "
             f"got {tuple(fit.shape)}"
         )
-    return _native.search_next_generation(
+    return _native.search.next_generation(
         pop,
         np.ascontiguousarray(fit),
         count(n_children, "n_children"),

@@ -1,4 +1,5 @@
-//! Bindings of `prime_core::tfrecord`: the TFRecord reader and writer for PRIME-format logs.
+//! `prime_rs._native.tfrecord`, the binding of `prime_core::tfrecord`: the TFRecord reader and
+//! writer for PRIME-format logs.
 
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -7,7 +8,7 @@ use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1};
 use prime_core::tfrecord::{read_files, write::write_file, Batch, ReadOptions, Reader, Schema};
 use pyo3::prelude::*;
 
-use crate::errors::{detached, invalid_argument};
+use crate::errors::{detached, invalid_argument, to_py};
 use crate::space::design_matrix;
 
 type FileRow = (String, u64, u64);
@@ -24,14 +25,14 @@ type ReadResult<'py> = (
 /// (path, rows, skipped), first skipped records (path, offset, detail)).
 #[pyfunction]
 #[pyo3(signature = (paths, float_features, int_features, skip_corrupt=false))]
-fn dataset_read_tfrecord<'py>(
+fn read<'py>(
     py: Python<'py>,
     paths: Vec<PathBuf>,
     float_features: Vec<String>,
     int_features: Vec<String>,
     skip_corrupt: bool,
 ) -> PyResult<ReadResult<'py>> {
-    let schema = detached(py, || Schema::new(&float_features, &int_features))?;
+    let schema = Schema::new(&float_features, &int_features).map_err(|e| to_py(py, e))?;
     let cols = detached(py, || {
         read_files(&paths, &schema, ReadOptions { skip_corrupt })
     })?;
@@ -76,7 +77,7 @@ type BatchResult<'py> = (
 /// (designs (n, 10) uint8 or None, (invalid rows, their first bad parameter, its value), float
 /// columns, int64 columns, (file index, rows) runs), or None when every file has been read.
 /// With `design`, the ten `param_k` features are read as index rows of the design space.
-#[pyclass(frozen, module = "prime_rs._native")]
+#[pyclass(frozen, module = "prime_rs._native.tfrecord")]
 struct TfrecordReader {
     inner: Mutex<Reader>,
 }
@@ -111,7 +112,7 @@ impl TfrecordReader {
         py: Python<'py>,
         max_rows: usize,
     ) -> PyResult<Option<BatchResult<'py>>> {
-        let design = self.lock(py)?.schema().has_design();
+        let design = self.lock()?.schema().has_design();
         let batch = detached(py, || {
             let Ok(mut r) = self.inner.lock() else {
                 return Err(prime_core::Error::InvalidArgument(
@@ -169,8 +170,8 @@ impl TfrecordReader {
     }
 
     /// Per-file (path, rows, skipped) of the files opened so far.
-    fn files(&self, py: Python<'_>) -> PyResult<Vec<FileRow>> {
-        let r = self.lock(py)?;
+    fn files(&self) -> PyResult<Vec<FileRow>> {
+        let r = self.lock()?;
         Ok(r.files()
             .iter()
             .map(|f| (f.source.clone(), f.rows, f.skipped))
@@ -178,8 +179,8 @@ impl TfrecordReader {
     }
 
     /// The first skipped records (path, byte offset, problem), in file order.
-    fn skips(&self, py: Python<'_>) -> PyResult<Vec<SkipRow>> {
-        let r = self.lock(py)?;
+    fn skips(&self) -> PyResult<Vec<SkipRow>> {
+        let r = self.lock()?;
         Ok(r.skips()
             .iter()
             .map(|s| (s.source.clone(), s.offset, s.detail.clone()))
@@ -188,17 +189,17 @@ impl TfrecordReader {
 }
 
 impl TfrecordReader {
-    fn lock(&self, py: Python<'_>) -> PyResult<std::sync::MutexGuard<'_, Reader>> {
+    fn lock(&self) -> PyResult<std::sync::MutexGuard<'_, Reader>> {
         self.inner
             .lock()
-            .map_err(|_| invalid_argument(py, "the reader failed in another thread"))
+            .map_err(|_| invalid_argument("the reader failed in another thread"))
     }
 }
 
 /// Write columns as a TFRecord file of `tf.train.Example`s (packed lists, one value each).
 /// Returns the number of records written.
 #[pyfunction]
-fn dataset_write_tfrecord(
+fn write(
     py: Python<'_>,
     path: PathBuf,
     float_features: Vec<(String, PyReadonlyArray1<'_, f32>)>,
@@ -208,22 +209,22 @@ fn dataset_write_tfrecord(
     for (name, arr) in &float_features {
         let s = arr
             .as_slice()
-            .map_err(|_| invalid_argument(py, format!("column '{name}' is not contiguous")))?;
+            .map_err(|_| invalid_argument(format!("column '{name}' is not contiguous")))?;
         floats.push((name.as_str(), s));
     }
     let mut ints = Vec::with_capacity(int_features.len());
     for (name, arr) in &int_features {
         let s = arr
             .as_slice()
-            .map_err(|_| invalid_argument(py, format!("column '{name}' is not contiguous")))?;
+            .map_err(|_| invalid_argument(format!("column '{name}' is not contiguous")))?;
         ints.push((name.as_str(), s));
     }
     detached(py, || write_file(&path, &floats, &ints))
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(dataset_read_tfrecord, m)?)?;
-    m.add_function(wrap_pyfunction!(dataset_write_tfrecord, m)?)?;
+    m.add_function(wrap_pyfunction!(read, m)?)?;
+    m.add_function(wrap_pyfunction!(write, m)?)?;
     m.add_class::<TfrecordReader>()?;
     Ok(())
 }

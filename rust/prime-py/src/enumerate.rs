@@ -4,18 +4,16 @@
 
 use numpy::ndarray::Array2;
 use numpy::IntoPyArray;
-use numpy::PyReadonlyArray2;
 use prime_core::enumerate::{Enumeration, SubSpace};
-use prime_core::sim::PreparedWorkload;
 use prime_core::space::N_PARAMS;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::errors::{invalid_argument, to_py};
-use crate::sim::ops_from_table;
 use crate::space::design_matrix;
+use crate::workload::PyWorkload;
 
-#[pyclass(module = "prime_rs._native", name = "Enumeration")]
+#[pyclass(module = "prime_rs._native.enumerate", name = "Enumeration")]
 struct PyEnumeration {
     inner: Enumeration,
     n_apps: usize,
@@ -24,39 +22,33 @@ struct PyEnumeration {
 
 #[pymethods]
 impl PyEnumeration {
-    /// `op_tables`: one lowered op table per application; `sets`: the allowed indices of each
+    /// `workloads`: one prepared workload handle per application; `sets`: the allowed indices of each
     /// of the 10 parameters.
     #[new]
-    #[pyo3(signature = (op_tables, sets, area_budget, k, threads=None))]
+    #[pyo3(signature = (workloads, sets, area_budget, k, threads=None))]
     fn new(
         py: Python<'_>,
-        op_tables: Vec<PyReadonlyArray2<'_, i64>>,
+        workloads: Vec<PyRef<'_, PyWorkload>>,
         sets: Vec<Vec<u8>>,
         area_budget: f64,
         k: usize,
         threads: Option<usize>,
     ) -> PyResult<Self> {
         let sets: [Vec<u8>; N_PARAMS] = sets.try_into().map_err(|s: Vec<Vec<u8>>| {
-            invalid_argument(
-                py,
-                format!(
-                    "sub-space needs {N_PARAMS} sets of indices, got {}",
-                    s.len()
-                ),
-            )
+            invalid_argument(format!(
+                "sub-space needs {N_PARAMS} sets of indices, got {}",
+                s.len()
+            ))
         })?;
-        let mut workloads = Vec::with_capacity(op_tables.len());
-        for table in &op_tables {
-            workloads.push(PreparedWorkload::new(&ops_from_table(py, table)?));
-        }
+        let workloads: Vec<_> = workloads.iter().map(|w| w.prepared().clone()).collect();
         let pool = match threads {
             None => None,
-            Some(0) => return Err(invalid_argument(py, "threads must be >= 1")),
+            Some(0) => return Err(invalid_argument("threads must be >= 1")),
             Some(t) => Some(
                 rayon::ThreadPoolBuilder::new()
                     .num_threads(t)
                     .build()
-                    .map_err(|e| invalid_argument(py, format!("cannot start {t} threads: {e}")))?,
+                    .map_err(|e| invalid_argument(format!("cannot start {t} threads: {e}")))?,
             ),
         };
         let n_apps = workloads.len();
@@ -105,7 +97,7 @@ impl PyEnumeration {
         });
         let designs = design_matrix(s.designs).map_err(|e| to_py(py, e))?;
         let latency = Array2::from_shape_vec((s.ids.len(), self.n_apps), s.latency_ms)
-            .map_err(|e| invalid_argument(py, format!("internal shape error: {e}")))?;
+            .map_err(|e| invalid_argument(format!("internal shape error: {e}")))?;
         let d = PyDict::new(py);
         d.set_item("space_size", s.space_size)?;
         d.set_item("covered", s.covered)?;

@@ -1,26 +1,31 @@
-//! Binding of `prime_core::search`: one generation step of the population optimisers.
+//! `prime_rs._native.search`, the binding of `prime_core::search`: one generation step of the population optimisers.
 
 use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use prime_core::search::{self, Breeding};
+use prime_core::space::N_PARAMS;
 use pyo3::prelude::*;
 
+use crate::args;
 use crate::errors::detached;
 use crate::space::{check_designs, design_matrix, view_rows};
 
 #[pyfunction]
 #[allow(clippy::too_many_arguments)] // mirrors the typed keyword API of prime_rs.search
-fn search_next_generation<'py>(
+fn next_generation<'py>(
     py: Python<'py>,
     population: PyReadonlyArray2<'py, u8>,
     fitness: PyReadonlyArray1<'py, f64>,
-    n_children: usize,
+    n_children: &Bound<'py, PyAny>,
     seed: u64,
-    tournament_size: usize,
+    tournament_size: &Bound<'py, PyAny>,
     crossover_prob: f64,
     mutation_rate: f64,
     step_prob: f64,
 ) -> PyResult<Bound<'py, PyArray2<u8>>> {
-    check_designs(py, &population, "population")?;
+    check_designs(&population, "population")?;
+    let n_children = args::count(n_children, "n_children")?;
+    let tournament_size = args::count(tournament_size, "tournament_size")?;
+    args::check_designs_alloc(n_children, N_PARAMS, "n_children")?;
     let breeding = Breeding {
         tournament_size,
         crossover_prob,
@@ -42,6 +47,6 @@ fn search_next_generation<'py>(
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(search_next_generation, m)?)?;
+    m.add_function(wrap_pyfunction!(next_generation, m)?)?;
     Ok(())
 }

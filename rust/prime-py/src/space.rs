@@ -1,4 +1,4 @@
-//! Binding of `prime_core::space`: design batches travel as `(n, 10)` uint8 arrays, ids as
+//! `prime_rs._native.space`, the binding of `prime_core::space`: design batches travel as `(n, 10)` uint8 arrays, ids as
 //! uint64, raw values as float64 in and int64 out, one-hot as float32 `(n, 77)`.
 
 use numpy::ndarray::{Array2, ArrayView2};
@@ -6,7 +6,8 @@ use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2}
 use prime_core::space::{self, Design, N_PARAMS, ONEHOT_WIDTH};
 use pyo3::prelude::*;
 
-use crate::errors::{detached, invalid_argument, py_error};
+use crate::args;
+use crate::errors::{detached, invalid_argument, invalid_designs};
 
 /// The complaint about an array whose second axis is not `width`, naming both shapes.
 pub(crate) fn shape_problem<T: numpy::Element>(
@@ -20,12 +21,11 @@ pub(crate) fn shape_problem<T: numpy::Element>(
 
 /// Reject design (or raw-value) arrays that are not `(n, 10)`.
 pub(crate) fn check_designs<T: numpy::Element>(
-    py: Python<'_>,
     arr: &PyReadonlyArray2<'_, T>,
     what: &str,
 ) -> PyResult<()> {
     match shape_problem(arr, N_PARAMS, what) {
-        Some(msg) => Err(py_error(py, "InvalidDesignError", msg)),
+        Some(msg) => Err(invalid_designs(msg)),
         None => Ok(()),
     }
 }
@@ -59,7 +59,7 @@ pub(crate) fn design_matrix(rows: Vec<Design>) -> prime_core::Result<Array2<u8>>
 
 /// The parameters in key order: `(name, key, unit, allowed values)`.
 #[pyfunction]
-fn space_params() -> Vec<(&'static str, &'static str, &'static str, Vec<u64>)> {
+fn params() -> Vec<(&'static str, &'static str, &'static str, Vec<u64>)> {
     space::PARAMS
         .iter()
         .map(|p| (p.name, p.key, p.unit, p.values.to_vec()))
@@ -68,25 +68,25 @@ fn space_params() -> Vec<(&'static str, &'static str, &'static str, Vec<u64>)> {
 
 /// Check that every row is inside the space (raises InvalidDesignError naming the first bad one).
 #[pyfunction]
-fn space_validate(py: Python<'_>, designs: PyReadonlyArray2<'_, u8>) -> PyResult<()> {
-    check_designs(py, &designs, "designs")?;
+fn validate(py: Python<'_>, designs: PyReadonlyArray2<'_, u8>) -> PyResult<()> {
+    check_designs(&designs, "designs")?;
     let view = designs.as_array();
     detached(py, || space::validate(&view_rows(view)?))
 }
 
 #[pyfunction]
-fn space_to_ids<'py>(
+fn to_ids<'py>(
     py: Python<'py>,
     designs: PyReadonlyArray2<'py, u8>,
 ) -> PyResult<Bound<'py, PyArray1<u64>>> {
-    check_designs(py, &designs, "designs")?;
+    check_designs(&designs, "designs")?;
     let view = designs.as_array();
     let ids = detached(py, || space::to_ids(&view_rows(view)?))?;
     Ok(ids.into_pyarray(py))
 }
 
 #[pyfunction]
-fn space_from_ids<'py>(
+fn from_ids<'py>(
     py: Python<'py>,
     ids: PyReadonlyArray1<'py, u64>,
 ) -> PyResult<Bound<'py, PyArray2<u8>>> {
@@ -99,11 +99,11 @@ fn space_from_ids<'py>(
 }
 
 #[pyfunction]
-fn space_to_values<'py>(
+fn to_values<'py>(
     py: Python<'py>,
     designs: PyReadonlyArray2<'py, u8>,
 ) -> PyResult<Bound<'py, PyArray2<i64>>> {
-    check_designs(py, &designs, "designs")?;
+    check_designs(&designs, "designs")?;
     let view = designs.as_array();
     let out = detached(py, || {
         // Every allowed value is far below 2^63, so the cast is exact.
@@ -120,11 +120,11 @@ fn space_to_values<'py>(
 }
 
 #[pyfunction]
-fn space_from_values<'py>(
+fn from_values<'py>(
     py: Python<'py>,
     values: PyReadonlyArray2<'py, f64>,
 ) -> PyResult<Bound<'py, PyArray2<u8>>> {
-    check_designs(py, &values, "values")?;
+    check_designs(&values, "values")?;
     let view = values.as_array();
     let out = detached(py, || {
         let rows: Vec<[f64; N_PARAMS]> = view
@@ -148,7 +148,7 @@ type IndexedColumn<'py> = (Bound<'py, PyArray1<u8>>, Bound<'py, PyArray1<bool>>)
 /// allowed value: the space's one value -> index rule, for importers that report or drop bad
 /// rows themselves.
 #[pyfunction]
-fn space_index_column<'py>(
+fn index_column<'py>(
     py: Python<'py>,
     param: usize,
     values: PyReadonlyArray1<'py, f64>,
@@ -162,11 +162,11 @@ fn space_index_column<'py>(
 }
 
 #[pyfunction]
-fn space_onehot<'py>(
+fn onehot<'py>(
     py: Python<'py>,
     designs: PyReadonlyArray2<'py, u8>,
 ) -> PyResult<Bound<'py, PyArray2<f32>>> {
-    check_designs(py, &designs, "designs")?;
+    check_designs(&designs, "designs")?;
     let view = designs.as_array();
     let out = detached(py, || {
         matrix(space::onehot(&view_rows(view)?)?, ONEHOT_WIDTH)
@@ -175,12 +175,12 @@ fn space_onehot<'py>(
 }
 
 #[pyfunction]
-fn space_from_onehot<'py>(
+fn from_onehot<'py>(
     py: Python<'py>,
     scores: PyReadonlyArray2<'py, f32>,
 ) -> PyResult<Bound<'py, PyArray2<u8>>> {
     if let Some(msg) = shape_problem(&scores, ONEHOT_WIDTH, "one-hot scores") {
-        return Err(invalid_argument(py, msg));
+        return Err(invalid_argument(msg));
     }
     let view = scores.as_array();
     let out = detached(py, || {
@@ -194,20 +194,26 @@ fn space_from_onehot<'py>(
 }
 
 #[pyfunction]
-fn space_sample(py: Python<'_>, n: usize, seed: u64) -> PyResult<Bound<'_, PyArray2<u8>>> {
+fn sample<'py>(
+    py: Python<'py>,
+    n: &Bound<'py, PyAny>,
+    seed: u64,
+) -> PyResult<Bound<'py, PyArray2<u8>>> {
+    let n = args::count(n, "n")?;
+    args::check_designs_alloc(n, N_PARAMS, "n")?;
     let out = detached(py, || design_matrix(space::sample(n, seed)))?;
     Ok(out.into_pyarray(py))
 }
 
 #[pyfunction]
-fn space_mutate<'py>(
+fn mutate<'py>(
     py: Python<'py>,
     designs: PyReadonlyArray2<'py, u8>,
     seed: u64,
     rate: f64,
     step_prob: f64,
 ) -> PyResult<Bound<'py, PyArray2<u8>>> {
-    check_designs(py, &designs, "designs")?;
+    check_designs(&designs, "designs")?;
     let view = designs.as_array();
     let out = detached(py, || {
         design_matrix(space::mutate(&view_rows(view)?, seed, rate, step_prob)?)
@@ -216,14 +222,14 @@ fn space_mutate<'py>(
 }
 
 #[pyfunction]
-fn space_crossover<'py>(
+fn crossover<'py>(
     py: Python<'py>,
     a: PyReadonlyArray2<'py, u8>,
     b: PyReadonlyArray2<'py, u8>,
     seed: u64,
 ) -> PyResult<Bound<'py, PyArray2<u8>>> {
-    check_designs(py, &a, "parent batch a")?;
-    check_designs(py, &b, "parent batch b")?;
+    check_designs(&a, "parent batch a")?;
+    check_designs(&b, "parent batch b")?;
     let (va, vb) = (a.as_array(), b.as_array());
     let out = detached(py, || {
         design_matrix(space::crossover(&view_rows(va)?, &view_rows(vb)?, seed)?)
@@ -233,11 +239,11 @@ fn space_crossover<'py>(
 
 /// Indices of the first occurrence of each distinct design.
 #[pyfunction]
-fn space_unique<'py>(
+fn unique<'py>(
     py: Python<'py>,
     designs: PyReadonlyArray2<'py, u8>,
 ) -> PyResult<Bound<'py, PyArray1<i64>>> {
-    check_designs(py, &designs, "designs")?;
+    check_designs(&designs, "designs")?;
     let view = designs.as_array();
     let idx = detached(py, || {
         Ok(space::unique_indices(&view_rows(view)?)?
@@ -249,20 +255,20 @@ fn space_unique<'py>(
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add("SPACE_SIZE", space::SIZE)?;
-    m.add("SPACE_ONEHOT_WIDTH", ONEHOT_WIDTH)?;
-    m.add_function(wrap_pyfunction!(space_params, m)?)?;
-    m.add_function(wrap_pyfunction!(space_validate, m)?)?;
-    m.add_function(wrap_pyfunction!(space_to_ids, m)?)?;
-    m.add_function(wrap_pyfunction!(space_from_ids, m)?)?;
-    m.add_function(wrap_pyfunction!(space_to_values, m)?)?;
-    m.add_function(wrap_pyfunction!(space_from_values, m)?)?;
-    m.add_function(wrap_pyfunction!(space_index_column, m)?)?;
-    m.add_function(wrap_pyfunction!(space_onehot, m)?)?;
-    m.add_function(wrap_pyfunction!(space_from_onehot, m)?)?;
-    m.add_function(wrap_pyfunction!(space_sample, m)?)?;
-    m.add_function(wrap_pyfunction!(space_mutate, m)?)?;
-    m.add_function(wrap_pyfunction!(space_crossover, m)?)?;
-    m.add_function(wrap_pyfunction!(space_unique, m)?)?;
+    m.add("SIZE", space::SIZE)?;
+    m.add("ONEHOT_WIDTH", ONEHOT_WIDTH)?;
+    m.add_function(wrap_pyfunction!(params, m)?)?;
+    m.add_function(wrap_pyfunction!(validate, m)?)?;
+    m.add_function(wrap_pyfunction!(to_ids, m)?)?;
+    m.add_function(wrap_pyfunction!(from_ids, m)?)?;
+    m.add_function(wrap_pyfunction!(to_values, m)?)?;
+    m.add_function(wrap_pyfunction!(from_values, m)?)?;
+    m.add_function(wrap_pyfunction!(index_column, m)?)?;
+    m.add_function(wrap_pyfunction!(onehot, m)?)?;
+    m.add_function(wrap_pyfunction!(from_onehot, m)?)?;
+    m.add_function(wrap_pyfunction!(sample, m)?)?;
+    m.add_function(wrap_pyfunction!(mutate, m)?)?;
+    m.add_function(wrap_pyfunction!(crossover, m)?)?;
+    m.add_function(wrap_pyfunction!(unique, m)?)?;
     Ok(())
 }

@@ -1,15 +1,12 @@
 //! Lowering `Layer -> Vec<Op>` (the simulator's view) and per-layer parameter counts.
 //!
 //! Parameters are weights plus biases, one int8 byte each; batch-norm is excluded (it folds into
-//! the preceding conv at inference). Every product is computed in u128 with overflow checks and
-//! must fit the u64 fields of [`Op`], so a huge user layer is an error, never a wrap.
+//! the preceding conv at inference). Every product is computed in u128 with overflow checks, must
+//! fit the u64 fields of [`Op`] and pass [`Op::check`], so a huge user layer is an error naming
+//! the layer, never a wrap.
 
 use super::layer::{out_dim, Layer, Padding};
 use super::op::{Op, OpKind};
-
-/// Largest MAC count of one op accepted (1e15: far beyond any edge workload) so that sums over
-/// ops and the simulator's products stay far inside u64.
-pub const MAX_OP_MACS: u128 = 1_000_000_000_000_000;
 
 type R<T> = Result<T, String>;
 
@@ -44,17 +41,7 @@ struct Spec {
 fn finish(kind: OpKind, s: Spec) -> R<Op> {
     let f =
         |v: u128| u64::try_from(v).map_err(|_| "layer too large: a size exceeds u64".to_string());
-    let macs = if kind == OpKind::Gemm {
-        mul(&[s.m, s.n, s.k, s.reps])?
-    } else {
-        0
-    };
-    if macs > MAX_OP_MACS {
-        return Err(format!(
-            "layer too large: {macs} MACs exceed the limit {MAX_OP_MACS}"
-        ));
-    }
-    Ok(Op {
+    let op = Op {
         kind,
         m: f(s.m)?,
         n: f(s.n)?,
@@ -69,7 +56,9 @@ fn finish(kind: OpKind, s: Spec) -> R<Op> {
         weight_bytes: f(s.weight_bytes)?,
         in_bytes: f(s.in_bytes)?,
         out_bytes: f(s.out_bytes)?,
-    })
+    };
+    op.check()?;
+    Ok(op)
 }
 
 /// A convolution-shaped GEMM (shared by conv2d and depthwise).

@@ -21,7 +21,7 @@ pub mod zoo;
 pub use context::{CONTEXT_FEATURES, CONTEXT_LEN};
 pub use file::{parse, Format};
 pub use layer::{Layer, LayerClass};
-pub use op::{Op, OpKind};
+pub use op::{Op, OpKind, OP_FIELDS};
 
 use crate::{Error, Result};
 use std::path::Path;
@@ -110,6 +110,51 @@ impl Workload {
     }
 }
 
+impl Workload {
+    /// A workload from an already lowered op list (a hand-built op table). Each op is checked
+    /// with [`Op::check`]; errors are `Error::InvalidArgument` naming the op-table row. An op
+    /// table carries no layers: `layers` is empty, each op counts as its own entry of the
+    /// per-layer figures, `params` is the sum of weight bytes (int8, one byte per parameter),
+    /// and the context features that need layer types (layer counts, MAC fractions) are 0.
+    pub fn from_ops(name: &str, source: &str, ops: Vec<Op>) -> Result<Workload> {
+        if ops.is_empty() {
+            return Err(Error::InvalidArgument(
+                "an op table needs at least one op".into(),
+            ));
+        }
+        for (i, op) in ops.iter().enumerate() {
+            op.check()
+                .map_err(|e| Error::InvalidArgument(format!("op table row {i}: {e}")))?;
+        }
+        let sum = |xs: &[u64], what: &str| {
+            xs.iter()
+                .try_fold(0u64, |a, &b| a.checked_add(b))
+                .ok_or_else(|| Error::InvalidArgument(format!("op table: total {what} overflow")))
+        };
+        let layer_macs: Vec<u64> = ops.iter().map(Op::macs).collect();
+        let layer_params: Vec<u64> = ops.iter().map(|o| o.weight_bytes).collect();
+        let macs = sum(&layer_macs, "MACs")?;
+        let params = sum(&layer_params, "weight bytes")?;
+        let classes = vec![LayerClass::Memory; ops.len()];
+        let context = context::context_vector(&classes, &layer_macs, params, &ops);
+        Ok(Workload {
+            name: name.to_string(),
+            description: String::new(),
+            source: source.to_string(),
+            layers: Vec::new(),
+            op_layer: (0..ops.len()).collect(),
+            ops,
+            layer_macs,
+            layer_params,
+            macs,
+            params,
+            published_macs: None,
+            published_params: None,
+            context,
+        })
+    }
+}
+
 /// Names of the built-in workloads, in zoo order.
 pub fn names() -> Vec<String> {
     zoo::BUILTINS.iter().map(|b| b.name.to_string()).collect()
@@ -117,15 +162,20 @@ pub fn names() -> Vec<String> {
 
 /// A built-in name, else an existing `.json` / `.toml` file; else `Error::UnknownWorkload`.
 pub fn load(name_or_path: &str) -> Result<Workload> {
-    if let Some(w) = zoo::build(name_or_path) {
+    load_path(Path::new(name_or_path))
+}
+
+/// [`load`] for a path that need not be UTF-8 (a file name from the OS); only a UTF-8 path can
+/// name a built-in.
+pub fn load_path(path: &Path) -> Result<Workload> {
+    if let Some(w) = path.to_str().and_then(zoo::build) {
         return w;
     }
-    let path = Path::new(name_or_path);
     if path.is_file() {
         return file::load_file(path);
     }
     Err(Error::UnknownWorkload {
-        name: name_or_path.to_string(),
+        name: path.display().to_string(),
         known: names(),
     })
 }

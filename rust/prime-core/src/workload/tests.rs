@@ -177,3 +177,102 @@ proptest! {
         prop_assert_eq!(op.in_bytes, (h * w * g * cin_g) as u64);
     }
 }
+
+/// Files that lower to ops whose derived sizes overflow u64 (reliability review 2.11-2.13):
+/// each is a `WorkloadFile` error naming the layer, at load time.
+#[test]
+fn overflowing_derived_sizes_are_load_errors_naming_the_layer() {
+    for (layer, what) in [
+        // 2·kh·in_w·in_c (the row band) is 2^64.
+        (
+            r#"{"type":"conv2d","name":"band","in_h":1,"in_w":2097152,"in_c":2097152,"out_c":1,"kernel":[2097152,1],"stride":16777216,"padding":"same"}"#,
+            "input window",
+        ),
+        // in_bytes + out_bytes is 2^64.
+        (
+            r#"{"type":"concat","name":"cat","h":2097152,"w":2097152,"channels":[2097152]}"#,
+            "in_bytes",
+        ),
+        // out_bytes is in (2^63, 2^64): it would wrap as i64.
+        (
+            r#"{"type":"resize","name":"rs","in_h":2097152,"in_w":3658,"channels":2173170,"out_h":2097152,"out_w":2097152}"#,
+            "in_bytes",
+        ),
+    ] {
+        let text = format!(r#"{{"name":"x","layers":[{layer}]}}"#);
+        let e = file_err(parse(&text, Format::Json, "t.json"));
+        assert!(e.contains("layer 0") && e.contains("too large"), "{e}");
+        assert!(e.contains(what), "{e}");
+    }
+}
+
+fn op_with(kind: OpKind, f: [u64; 13]) -> Op {
+    Op::from_fields(kind, f)
+}
+
+#[test]
+fn op_fields_round_trip_in_schema_order() {
+    let w = load("mobilenet_v2").unwrap();
+    for op in &w.ops {
+        assert_eq!(Op::from_fields(op.kind, op.fields()), *op);
+        assert!(op.check().is_ok());
+    }
+    assert_eq!(OP_FIELDS.len(), 13);
+    assert_eq!(OP_FIELDS[0], "m");
+    assert_eq!(OP_FIELDS[12], "out_bytes");
+}
+
+#[test]
+fn op_tables_are_checked_row_by_row() {
+    assert!(matches!(
+        Workload::from_ops("t", "<op table>", vec![]),
+        Err(Error::InvalidArgument(_))
+    ));
+    let good = load("mobilenet_v2").unwrap().ops;
+    let w = Workload::from_ops("t", "<op table>", good.clone()).unwrap();
+    assert_eq!(w.macs, load("mobilenet_v2").unwrap().macs);
+    assert!(w.layers.is_empty());
+    assert_eq!(w.op_layer, (0..good.len()).collect::<Vec<_>>());
+    let mut bad = good.clone();
+    bad[3].m = 1 << 40;
+    bad[3].n = 1 << 20;
+    bad[3].k = 1 << 20;
+    match Workload::from_ops("t", "<op table>", bad) {
+        Err(Error::InvalidArgument(msg)) => assert!(msg.contains("row 3"), "{msg}"),
+        other => panic!("{other:?}"),
+    }
+    let mut zero = good;
+    zero[0].k = 0;
+    match Workload::from_ops("t", "<op table>", zero) {
+        Err(Error::InvalidArgument(msg)) => assert!(msg.contains("zero dimension"), "{msg}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn non_utf8_paths_are_unknown_not_errors_of_encoding() {
+    use std::os::unix::ffi::OsStrExt;
+    let p = std::path::Path::new(std::ffi::OsStr::from_bytes(b"/nonexistent/\xff.json"));
+    assert!(matches!(load_path(p), Err(Error::UnknownWorkload { .. })));
+}
+
+proptest! {
+    /// Whatever the field values, an op either fails the admission rule or the simulator
+    /// prepares and runs it without overflow (the test profile keeps overflow checks on).
+    #[test]
+    fn admitted_ops_never_overflow_the_simulator(
+        gemm in any::<bool>(),
+        f in proptest::array::uniform13(prop_oneof![6 => 0u64..64, 1 => 0u64..(1 << 27), 1 => any::<u64>()]),
+    ) {
+        let op = op_with(if gemm { OpKind::Gemm } else { OpKind::Memory }, f);
+        if op.check().is_ok() {
+            let prepared = crate::sim::PreparedWorkload::new(&[op]);
+            let designs = crate::space::sample(8, 1);
+            let out = crate::sim::simulate_batch(&designs, &prepared);
+            prop_assert_eq!(out.latency_ms.len(), 8);
+            let w = Workload::from_ops("p", "<op table>", vec![op]).unwrap();
+            prop_assert!(w.context.iter().all(|x| x.is_finite()));
+            prop_assert!(op.fields().iter().all(|&v| v <= op::MAX_OP_SIZE));
+        }
+    }
+}
