@@ -191,3 +191,16 @@ def test_cli_import_show_and_list(tmp_path: Path) -> None:
     assert {"mobilenet_v2", "unet"} <= {r["name"] for r in json.loads(res.output)}
     res = runner.invoke(app, ["workloads", "show", "no_such_net"])
     assert res.exit_code == 2
+
+
+def test_an_onnx_file_is_an_application_like_any_workload_file(tmp_path: Path) -> None:
+    import prime_rs
+    from prime_rs.objective import Task
+
+    model = mobilenet_v2(tmp_path / "mnv2.onnx")
+    designs = prime_rs.SPACE.sample(64, seed=1)
+    a = prime_rs.simulate(designs, str(model))
+    b = prime_rs.simulate(designs, "mobilenet_v2")
+    # Same layers as the zoo's network, so the same simulated latencies.
+    np.testing.assert_array_equal(a.latency_ms, b.latency_ms)
+    assert Task([str(model), "unet"]).applications == ("mnv2", "unet")

@@ -60,8 +60,8 @@ def _builtin(name: str) -> Workload:
 
 
 def load(name_or_path: str | os.PathLike[str] | Workload) -> Workload:
-    """A built-in name (cached), or a ``.json`` / ``.toml`` workload file; a ``Workload`` is
-    returned as is. Raises ``UnknownWorkloadError`` for anything else and ``WorkloadFileError``
+    """A built-in name (cached), a ``.json`` / ``.toml`` workload file, or an ``.onnx`` model
+    (through :mod:`prime_rs.onnx_import`, the ``onnx`` extra); a ``Workload`` is returned as is. Raises ``UnknownWorkloadError`` for anything else and ``WorkloadFileError``
     for a file that cannot be parsed or describes an impossible layer."""
     if isinstance(name_or_path, Workload):
         return name_or_path
@@ -78,6 +78,10 @@ def load(name_or_path: str | os.PathLike[str] | Workload) -> Workload:
         return _builtin(key)
     if "\0" in key:
         raise UnknownWorkloadError(f"unknown workload {key!r}: a path cannot contain NUL")
+    if key.lower().endswith(".onnx"):
+        from prime_rs.onnx_import import load_onnx
+
+        return load_onnx(key)
     return Workload.load(key)
 
 

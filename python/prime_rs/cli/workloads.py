@@ -94,10 +94,6 @@ def import_onnx(
 def _load(name: str) -> Any:
     from prime_rs import workloads
 
-    if name.endswith(".onnx"):
-        from prime_rs.onnx_import import load_onnx
-
-        return load_onnx(name)
     return workloads.load(name)
 
 
