@@ -87,7 +87,7 @@ def no_builtin(monkeypatch: pytest.MonkeyPatch) -> None:
     def forbidden(*_a: object, **_k: object) -> None:
         raise AssertionError("the built-in simulator was called")
 
-    monkeypatch.setattr(prime_rs._native, "sim_simulate", forbidden)
+    monkeypatch.setattr(prime_rs._native.sim, "simulate", forbidden)
 
 
 def test_import_records_an_external_world_with_a_data_only_application(world) -> None:
