@@ -1,7 +1,7 @@
 """The logged-design dataset: one columnar schema (Arrow in memory, Parquet on disk) for
 simulations from any source, and the splits PRIME trains on.
 
-Columns (interfaces.md): ``application`` (string), the ten physical parameter names holding raw
+Columns: ``application`` (string), the ten physical parameter names holding raw
 values (int64), ``latency_ms`` (float64, +inf when infeasible), ``area_mm2`` (float64),
 ``feasible`` (bool), ``reason`` (string, empty when feasible) and optional ``energy_mj`` (float64,
 NaN when unknown). Provenance lives in the Parquet key-value metadata under ``prime_rs.*``.
@@ -27,7 +27,7 @@ from prime_rs.errors import (
     UnknownApplicationError,
 )
 from prime_rs.fileio import atomic_path
-from prime_rs.objective import DEFAULT_AREA_BUDGET
+from prime_rs.task import DEFAULT_AREA_BUDGET
 from prime_rs.worlds import World, world_of
 
 #: Version of the on-disk layout, stored as ``prime_rs.format_version``.
@@ -222,7 +222,7 @@ class Dataset:
     def split_feasible(
         self, area_budget: float | None = DEFAULT_AREA_BUDGET
     ) -> tuple[Dataset, Dataset]:
-        """(regression set, "infeasible" set) as in DESIGN.md section 6: feasible rows within the
+        """(regression set, "infeasible" set) as in docs/design.md section 6: feasible rows within the
         area budget, and everything else (simulator-infeasible plus over-budget)."""
         ok = self.feasible.copy()
         if area_budget is not None:

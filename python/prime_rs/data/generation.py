@@ -39,8 +39,8 @@ import pyarrow as pa
 from prime_rs.data import _space
 from prime_rs.data.dataset import Dataset, _arrow_schema, file_schema, parquet_options
 from prime_rs.errors import InvalidArgumentError, OutputError, UnknownApplicationError
-from prime_rs.objective import DEFAULT_AREA_BUDGET
 from prime_rs.search import AgingEvolution, AgingSettings, GeneratorStreams
+from prime_rs.task import DEFAULT_AREA_BUDGET
 from prime_rs.worlds import World
 
 #: Rows per reproducibility block (and per evolutionary run in search mode).
@@ -52,7 +52,7 @@ Mode = Literal["random", "search"]
 
 
 @dataclass(frozen=True)
-class SearchSettings:
+class GenerationSearchSettings:
     """Settings of the logged evolutionary search (mode ``search``)."""
 
     area_budget: float | None = DEFAULT_AREA_BUDGET
@@ -77,6 +77,10 @@ class SearchSettings:
             raise InvalidArgumentError(
                 f"random_fraction must lie in [0, 1], got {self.random_fraction}"
             )
+
+
+#: The former name (it collided with the surrogate search's config), kept as an alias.
+SearchSettings = GenerationSearchSettings
 
 
 @dataclass
