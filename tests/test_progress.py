@@ -12,8 +12,8 @@ from prime_rs.progress import Progress, TrainProgress, resolve_progress
 def test_every_event_has_a_position_and_a_description() -> None:
     search = Progress("random_search", 30, 120, -math.log(2.0), 2.0)
     train = TrainProgress(50, 200, {"loss": 0.25})
-    assert (search.job, search.done, search.total) == ("random_search", 30, 120)
-    assert (train.job, train.done, train.total) == ("train", 50, 200)
+    assert search.position == ("random_search", 30, 120)
+    assert train.position == ("train", 50, 200)
     assert search.describe() == "best 2 ms"
     assert Progress("x", 0, 1, -math.inf, math.inf).describe() == "best -"
     assert train.describe() == "loss 0.25"

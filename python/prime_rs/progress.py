@@ -8,8 +8,8 @@ Two kinds of report, one shape each:
 * **counted progress** (:data:`ProgressCallback`): an event after each unit of work, a
   :class:`Progress` for a simulator-driven search (calls out of a budget), a
   :class:`TrainProgress` for training (steps out of the total). Every event is a small
-  ``NamedTuple`` with ``done`` and ``total`` (the position as a fraction of the job) and ``job``
-  (what to label it with), so one renderer serves all of them.
+  ``NamedTuple`` with a ``position`` (what to label the job with, the work done, the work in
+  all) and ``describe()``, so one renderer serves all of them.
 
 Nothing in the library draws: the CLI renders events as rich bars (``prime_rs.cli.common``).
 ``progress=True`` asks for a short text line on stderr at every tenth of a job, for scripts
@@ -54,16 +54,8 @@ class Progress(NamedTuple):
     best_mean_latency_ms: float  # inf until a valid design is found
 
     @property
-    def job(self) -> str:
-        return self.method
-
-    @property
-    def done(self) -> int:
-        return self.simulator_calls
-
-    @property
-    def total(self) -> int:
-        return self.budget
+    def position(self) -> tuple[str, int, int]:
+        return self.method, self.simulator_calls, self.budget
 
     def describe(self) -> str:
         best = f"{self.best_mean_latency_ms:.4g} ms" if self.best_objective > -math.inf else "-"
@@ -79,22 +71,14 @@ class TrainProgress(NamedTuple):
     metrics: dict[str, float]
 
     @property
-    def job(self) -> str:
-        return "train"
-
-    @property
-    def done(self) -> int:
-        return self.step
-
-    @property
-    def total(self) -> int:
-        return self.steps
+    def position(self) -> tuple[str, int, int]:
+        return "train", self.step, self.steps
 
     def describe(self) -> str:
         return " ".join(f"{k} {v:.4g}" for k, v in self.metrics.items())
 
 
-#: Any counted-progress event: each has ``job``, ``done``, ``total`` and ``describe()``.
+#: Any counted-progress event: each has ``position`` (job, done, total) and ``describe()``.
 Event = Progress | TrainProgress
 ProgressCallback = Callable[[Any], None]
 ProgressArg = bool | ProgressCallback | None
@@ -120,9 +104,10 @@ class _TextProgress:
         self._next = 0.0
 
     def __call__(self, p: Event) -> None:
-        done = p.done / max(p.total, 1)
-        if done + 1e-12 < self._next and p.done < p.total:
+        job, done, total = p.position
+        share = done / max(total, 1)
+        if share + 1e-12 < self._next and done < total:
             return
-        self._next = math.floor(done * 10 + 1) / 10
+        self._next = math.floor(share * 10 + 1) / 10
         unit = "calls" if isinstance(p, Progress) else "steps"
-        print(f"{p.job}: {p.done}/{p.total} {unit}, {p.describe()}", file=sys.stderr)
+        print(f"{job}: {done}/{total} {unit}, {p.describe()}", file=sys.stderr)

@@ -63,7 +63,7 @@ def progress_bar(
 @contextmanager
 def search_progress(enabled: bool = True, console: Any = None) -> Iterator[Callable[[Any], None]]:
     """A rich bar per job on stderr, fed the library's progress events (any event of
-    :mod:`prime_rs.progress`: its ``job``, ``done``, ``total`` and ``describe()``); a job that
+    :mod:`prime_rs.progress`: its ``position`` and ``describe()``); a job that
     starts over (the next seed) resets its bar. Pass the ``console`` the command prints
     through, so lines and bars do not interleave."""
     from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
@@ -84,13 +84,14 @@ def search_progress(enabled: bool = True, console: Any = None) -> Iterator[Calla
         last: dict[str, int] = {}
 
         def update(p: Any) -> None:
-            job = jobs.get(p.job)
+            name, done, total = p.position
+            job = jobs.get(name)
             if job is None:
-                job = jobs[p.job] = bar.add_task(p.job, total=p.total, info="")
-            elif p.done < last[p.job]:
-                bar.reset(job, total=p.total, info="")
-            last[p.job] = p.done
-            bar.update(job, completed=p.done, info=p.describe())
+                job = jobs[name] = bar.add_task(name, total=total, info="")
+            elif done < last[name]:
+                bar.reset(job, total=total, info="")
+            last[name] = done
+            bar.update(job, completed=done, info=p.describe())
 
         yield update
 
@@ -187,6 +188,29 @@ def contexts_option(workload: list[str] | None, contexts: Path | None) -> dict[s
     out: dict[str, Any] = load_contexts(contexts) if contexts else {}
     out.update(parse_workload_flags(workload or []))
     return out or None
+
+
+def world_flags(
+    oracle: str | None,
+    force_oracle: bool,
+    oracle_timeout: float | None,
+    oracle_jobs: int | None,
+    oracle_batch: int | None,
+    area_model: str | None,
+    workload: list[str] | None,
+    contexts: Path | None,
+) -> dict[str, Any]:
+    """The settings of the oracle and area-model options (optimize and compare), None where
+    not given so the settings' own defaults apply."""
+    return {
+        "oracle": oracle,
+        "force_oracle": force_oracle or None,
+        "oracle_timeout": oracle_timeout,
+        "oracle_jobs": oracle_jobs,
+        "oracle_batch": oracle_batch,
+        "area_model": area_model,
+        "contexts": contexts_option(workload, contexts),
+    }
 
 
 def run_optimize_command(

@@ -7,22 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from prime_rs.cli.common import (
-    AreaModelOpt,
-    ContextsOpt,
-    ForceOracleOpt,
-    OracleBatchOpt,
-    OracleJobsOpt,
-    OracleOpt,
-    OracleTimeoutOpt,
-    WorkloadOpt,
-    cli_errors,
-    contexts_option,
-    search_progress,
-    split_integers,
-    split_names,
-    stderr_console,
-)
+from prime_rs.cli import common
 from prime_rs.task import DEFAULT_AREA_BUDGET
 
 
@@ -53,48 +38,49 @@ def compare(
     dataset_designs: Annotated[
         int, typer.Option("--dataset-designs", help="Designs per application when generating.")
     ] = 100_000,
-    oracle: OracleOpt = None,
-    force_oracle: ForceOracleOpt = False,
-    oracle_timeout: OracleTimeoutOpt = None,
-    oracle_jobs: OracleJobsOpt = None,
-    oracle_batch: OracleBatchOpt = None,
-    area_model: AreaModelOpt = None,
-    workload: WorkloadOpt = None,
-    contexts: ContextsOpt = None,
+    oracle: common.OracleOpt = None,
+    force_oracle: common.ForceOracleOpt = False,
+    oracle_timeout: common.OracleTimeoutOpt = None,
+    oracle_jobs: common.OracleJobsOpt = None,
+    oracle_batch: common.OracleBatchOpt = None,
+    area_model: common.AreaModelOpt = None,
+    workload: common.WorkloadOpt = None,
+    contexts: common.ContextsOpt = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out.")] = False,
 ) -> None:
     """Run the comparison protocol (docs/design.md section 7): D(best), EdgeTPU-like, PRIME, naive MBO
     and simulator-driven baselines over several seeds; writes results.csv/.json/.md and plots."""
-    with cli_errors():
+    with common.cli_errors():
         from prime_rs.compare import CompareSettings, run_compare
 
         kw: dict[str, Any] = {
-            "apps": split_names(apps),
-            "seeds": split_integers(seeds, "--seeds"),
+            "apps": common.split_names(apps),
+            "seeds": common.split_integers(seeds, "--seeds"),
             "area_budget": area_budget,
             "data": str(data) if data else None,
             "zero_shot": zero_shot,
-            "train_apps": split_names(train_apps),
+            "train_apps": common.split_names(train_apps),
             "steps": steps,
-            "budgets": split_integers(budgets, "--budgets"),
+            "budgets": common.split_integers(budgets, "--budgets"),
             "bo_budget": bo_budget,
             "dataset_designs": dataset_designs,
         }
         if methods:
-            kw["methods"] = split_names(methods)
-        optional = {
-            "oracle": oracle,
-            "force_oracle": force_oracle or None,
-            "oracle_timeout": oracle_timeout,
-            "oracle_jobs": oracle_jobs,
-            "oracle_batch": oracle_batch,
-            "area_model": area_model,
-            "contexts": contexts_option(workload, contexts),
-        }
-        kw.update({k: v for k, v in optional.items() if v is not None})
+            kw["methods"] = common.split_names(methods)
+        world = common.world_flags(
+            oracle,
+            force_oracle,
+            oracle_timeout,
+            oracle_jobs,
+            oracle_batch,
+            area_model,
+            workload,
+            contexts,
+        )
+        kw.update({k: v for k, v in world.items() if v is not None})
         settings = CompareSettings(**kw)
-        console = stderr_console()
-        with search_progress(console=console) as bar:
+        console = common.stderr_console()
+        with common.search_progress(console=console) as bar:
             run_compare(
                 settings,
                 out,

@@ -7,20 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from prime_rs.cli.common import (
-    AreaModelOpt,
-    ContextsOpt,
-    ForceOracleOpt,
-    OracleBatchOpt,
-    OracleJobsOpt,
-    OracleOpt,
-    OracleTimeoutOpt,
-    WorkloadOpt,
-    cli_errors,
-    contexts_option,
-    run_optimize_command,
-    split_names,
-)
+from prime_rs.cli import common
 
 
 def optimize(
@@ -74,14 +61,14 @@ def optimize(
         bool, typer.Option("--overwrite", help="Replace an existing run.")
     ] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an existing run.")] = False,
-    oracle: OracleOpt = None,
-    force_oracle: ForceOracleOpt = False,
-    oracle_timeout: OracleTimeoutOpt = None,
-    oracle_jobs: OracleJobsOpt = None,
-    oracle_batch: OracleBatchOpt = None,
-    area_model: AreaModelOpt = None,
-    workload: WorkloadOpt = None,
-    contexts: ContextsOpt = None,
+    oracle: common.OracleOpt = None,
+    force_oracle: common.ForceOracleOpt = False,
+    oracle_timeout: common.OracleTimeoutOpt = None,
+    oracle_jobs: common.OracleJobsOpt = None,
+    oracle_batch: common.OracleBatchOpt = None,
+    area_model: common.AreaModelOpt = None,
+    workload: common.WorkloadOpt = None,
+    contexts: common.ContextsOpt = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print best.json instead of a table.")
     ] = False,
@@ -89,9 +76,9 @@ def optimize(
     """Learn from logged data, optimise offline, verify through an oracle (defaults:
     MobileNetV2 under 27 mm², the built-in simulator). Exit 1 when no feasible design is
     found, 2 on bad input."""
-    with cli_errors():
+    with common.cli_errors():
         flags: dict[str, Any] = {
-            "apps": split_names(apps),
+            "apps": common.split_names(apps),
             "area_budget": area_budget,
             "data": str(data) if data else None,
             "seed": seed,
@@ -100,22 +87,25 @@ def optimize(
             "generations": generations,
             "population": population,
             "dataset_designs": dataset_designs,
-            "train_apps": split_names(train_apps),
+            "train_apps": common.split_names(train_apps),
             "naive": naive or None,
             "zero_shot": zero_shot or None,
-            "oracle": oracle,
-            "force_oracle": force_oracle or None,
-            "oracle_timeout": oracle_timeout,
-            "oracle_jobs": oracle_jobs,
-            "oracle_batch": oracle_batch,
-            "area_model": area_model,
-            "contexts": contexts_option(workload, contexts),
+            **common.world_flags(
+                oracle,
+                force_oracle,
+                oracle_timeout,
+                oracle_jobs,
+                oracle_batch,
+                area_model,
+                workload,
+                contexts,
+            ),
         }
         if out is None:
             import time
 
             out = Path("runs") / f"optimize-{time.strftime('%Y%m%d-%H%M%S')}"
-        run_optimize_command(flags, config, out, as_json, overwrite=overwrite, resume=resume)
+        common.run_optimize_command(flags, config, out, as_json, overwrite=overwrite, resume=resume)
 
 
 def register(app: typer.Typer) -> None:

@@ -7,15 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from prime_rs.cli.common import (
-    AreaModelOpt,
-    ContextsOpt,
-    WorkloadOpt,
-    cli_errors,
-    contexts_option,
-    run_optimize_command,
-    split_names,
-)
+from prime_rs.cli import common
 
 
 def propose(
@@ -47,9 +39,9 @@ def propose(
     train_apps: Annotated[
         str | None, typer.Option("--train-apps", help="Applications to learn from (zero-shot).")
     ] = None,
-    area_model: AreaModelOpt = None,
-    workload: WorkloadOpt = None,
-    contexts: ContextsOpt = None,
+    area_model: common.AreaModelOpt = None,
+    workload: common.WorkloadOpt = None,
+    contexts: common.ContextsOpt = None,
     config: Annotated[
         Path | None, typer.Option("--config", help="TOML file of settings; flags override it.")
     ] = None,
@@ -61,9 +53,9 @@ def propose(
     """Train and search without any oracle: write DIR/proposals.csv and .parquet (predicted
     latency in the data's unit, constraint area, surrogate score) and DIR/proposals_in.csv (the
     oracle IN format) for your own simulator."""
-    with cli_errors():
+    with common.cli_errors():
         flags: dict[str, Any] = {
-            "apps": split_names(apps),
+            "apps": common.split_names(apps),
             "data": str(data),
             "area_budget": area_budget,
             "candidates": candidates,
@@ -73,11 +65,13 @@ def propose(
             "population": population,
             "naive": naive or None,
             "zero_shot": zero_shot or None,
-            "train_apps": split_names(train_apps),
+            "train_apps": common.split_names(train_apps),
             "area_model": area_model,
-            "contexts": contexts_option(workload, contexts),
+            "contexts": common.contexts_option(workload, contexts),
         }
-        run_optimize_command(flags, config, out, as_json, overwrite=overwrite, propose_only=True)
+        common.run_optimize_command(
+            flags, config, out, as_json, overwrite=overwrite, propose_only=True
+        )
 
 
 def register(app: typer.Typer) -> None:

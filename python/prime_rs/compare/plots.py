@@ -56,12 +56,7 @@ def write_plots(
         if vals:
             ax.axhline(float(np.median(vals)), ls=style, color="grey", label=method)
     ax.set_xscale("log")
-    ax.set_xlabel("simulator calls")
-    ax.set_ylabel("best latency so far (ms)")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(plots / "best_so_far.png", dpi=120)
-    plt.close(fig)
+    _finish(plt, fig, ax, "simulator calls", "best latency so far (ms)", plots / "best_so_far.png")
 
     fig, ax = plt.subplots(figsize=(6, 4))
     seen = set()
@@ -78,9 +73,20 @@ def write_plots(
             label=label,
         )
     ax.axvline(settings.area_budget, ls="--", color="grey", lw=1)
-    ax.set_xlabel("area (mm²)")
-    ax.set_ylabel("latency of the chosen design (ms)")
+    _finish(
+        plt,
+        fig,
+        ax,
+        "area (mm²)",
+        "latency of the chosen design (ms)",
+        plots / "chosen_designs.png",
+    )
+
+
+def _finish(plt: Any, fig: Any, ax: Any, xlabel: str, ylabel: str, path: Path) -> None:
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(plots / "chosen_designs.png", dpi=120)
+    fig.savefig(path, dpi=120)
     plt.close(fig)

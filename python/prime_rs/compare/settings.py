@@ -10,7 +10,7 @@ from typing import Any
 
 from prime_rs.checks import count, integers, names
 from prime_rs.errors import InvalidArgumentError
-from prime_rs.run.settings import DEFAULT_DATASET_DESIGNS, OptimizeSettings
+from prime_rs.run.settings import DEFAULT_DATASET_DESIGNS, OptimizeSettings, WorldSettings
 from prime_rs.search import PROPOSERS, resolve_method
 from prime_rs.task import DEFAULT_AREA_BUDGET
 
@@ -31,7 +31,10 @@ def is_baseline(method: str) -> bool:
 
 
 @dataclass
-class CompareSettings:
+class CompareSettings(WorldSettings):
+    """A comparison: the task, seeds and methods; how designs are evaluated is the
+    :class:`~prime_rs.run.settings.WorldSettings` it shares with every run it makes."""
+
     apps: list[str] = field(default_factory=lambda: ["mobilenet_v2"])
     area_budget: float = DEFAULT_AREA_BUDGET
     data: str | None = None
@@ -53,14 +56,6 @@ class CompareSettings:
     #: settings (``prime_rs.search.PROPOSERS[name].Settings``) and ``budget``, the largest
     #: simulator budget it runs to.
     baselines: dict[str, dict[str, Any]] = field(default_factory=dict)
-    #: The oracle every method is verified through (see :class:`OptimizeSettings`).
-    oracle: str | None = None
-    force_oracle: bool = False
-    oracle_timeout: float | None = None
-    oracle_jobs: int = 1
-    oracle_batch: int | None = None
-    area_model: str = "auto"
-    contexts: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.apps = names(self.apps, "apps")
@@ -122,12 +117,6 @@ class CompareSettings:
             candidates=self.candidates,
             population=self.population,
             generations=self.generations,
-            oracle=self.oracle,
-            force_oracle=self.force_oracle,
-            oracle_timeout=self.oracle_timeout,
-            oracle_jobs=self.oracle_jobs,
-            oracle_batch=self.oracle_batch,
-            area_model=self.area_model,
-            contexts=dict(self.contexts),
+            **{**self.world_settings(), "contexts": dict(self.contexts)},
             **kw,
         )

@@ -18,6 +18,7 @@ __all__ = [
     "AREA_MODELS",
     "DEFAULT_DATASET_DESIGNS",
     "OptimizeSettings",
+    "WorldSettings",
     "load_contexts",
     "read_toml",
 ]
@@ -29,23 +30,11 @@ DEFAULT_DATASET_DESIGNS = 100_000
 AREA_MODELS = ("auto", "builtin", "fitted")
 
 
-@dataclass
-class OptimizeSettings:
-    """Everything that defines a run; saved as the run's config.toml."""
+@dataclass(kw_only=True)
+class WorldSettings:
+    """How designs are evaluated and constrained: the settings a run and a comparison share
+    (keyword-only, after each one's own fields)."""
 
-    apps: list[str] = field(default_factory=lambda: ["mobilenet_v2"])
-    area_budget: float = DEFAULT_AREA_BUDGET
-    data: str | None = None
-    dataset_designs: int = DEFAULT_DATASET_DESIGNS
-    dataset_mode: str = "random"
-    seed: int = 0
-    steps: int | None = None
-    naive: bool = False
-    zero_shot: bool = False
-    train_apps: list[str] | None = None
-    candidates: int = 128
-    population: int = 512
-    generations: int = 80
     #: "builtin", "none" or a command line; None = the data's world decides (builtin on
     #: built-in data, none otherwise).
     oracle: str | None = None
@@ -63,6 +52,44 @@ class OptimizeSettings:
     #: Context sources of applications without a built-in workload: a workload file path or a
     #: context vector per application (``--workload m4=m4.toml``, ``--contexts FILE``).
     contexts: dict[str, Any] = field(default_factory=dict)
+
+    def check_world(self) -> None:
+        if int(self.oracle_jobs) < 1:
+            raise InvalidArgumentError(f"oracle_jobs must be >= 1, got {self.oracle_jobs}")
+        if not isinstance(self.area_model, str) or not self.area_model.strip():
+            raise InvalidArgumentError(
+                f"area model must be one of {', '.join(AREA_MODELS)} or an area command, "
+                f"got {self.area_model!r}"
+            )
+        if self.oracle_timeout is not None and not float(self.oracle_timeout) > 0:
+            raise InvalidArgumentError(
+                f"oracle timeout must be a positive number of seconds, got {self.oracle_timeout}"
+            )
+        if not isinstance(self.contexts, dict):
+            raise InvalidArgumentError("contexts must be a table (a mapping of settings)")
+
+    def world_settings(self) -> dict[str, Any]:
+        """These settings as keywords, to hand on to another settings object."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(WorldSettings)}
+
+
+@dataclass
+class OptimizeSettings(WorldSettings):
+    """Everything that defines a run; saved as the run's config.toml."""
+
+    apps: list[str] = field(default_factory=lambda: ["mobilenet_v2"])
+    area_budget: float = DEFAULT_AREA_BUDGET
+    data: str | None = None
+    dataset_designs: int = DEFAULT_DATASET_DESIGNS
+    dataset_mode: str = "random"
+    seed: int = 0
+    steps: int | None = None
+    naive: bool = False
+    zero_shot: bool = False
+    train_apps: list[str] | None = None
+    candidates: int = 128
+    population: int = 512
+    generations: int = 80
     #: Further training settings (``TrainConfig`` fields, e.g. ``warmup_steps``): the
     #: ``[train]`` table of a config TOML.
     train: dict[str, Any] = field(default_factory=dict)
@@ -89,19 +116,11 @@ class OptimizeSettings:
             raise InvalidArgumentError(
                 f"dataset mode must be 'random' or 'search', got {self.dataset_mode!r}"
             )
-        for name in ("dataset_designs", "candidates", "population", "generations", "oracle_jobs"):
+        for name in ("dataset_designs", "candidates", "population", "generations"):
             if int(getattr(self, name)) < 1:
                 raise InvalidArgumentError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if not isinstance(self.area_model, str) or not self.area_model.strip():
-            raise InvalidArgumentError(
-                f"area model must be one of {', '.join(AREA_MODELS)} or an area command, "
-                f"got {self.area_model!r}"
-            )
-        if self.oracle_timeout is not None and not float(self.oracle_timeout) > 0:
-            raise InvalidArgumentError(
-                f"oracle timeout must be a positive number of seconds, got {self.oracle_timeout}"
-            )
-        for name in ("contexts", "train", "model"):
+        self.check_world()
+        for name in ("train", "model"):
             if not isinstance(getattr(self, name), dict):
                 raise InvalidArgumentError(f"{name} must be a table (a mapping of settings)")
         if self.train:
