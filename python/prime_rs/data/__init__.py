@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from prime_rs.data.apps import PRIME_FOLDERS
 from prime_rs.data.csv_import import ColumnMapping, import_csv
-from prime_rs.data.dataset import Dataset, concat, from_arrays, load
+from prime_rs.data.dataset import Dataset, assemble_table, concat, from_arrays, load
 from prime_rs.data.generation import (
     GenerateReport,
     GenerationSearchSettings,
@@ -35,6 +35,7 @@ __all__ = [
     "GenerationSearchSettings",
     "ImportReport",
     "SearchSettings",
+    "assemble_table",
     "concat",
     "from_arrays",
     "generate",

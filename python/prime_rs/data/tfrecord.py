@@ -19,11 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
 
 from prime_rs.data import _space
 from prime_rs.data import apps as app_names
-from prime_rs.data.dataset import Dataset, _arrow_schema
+from prime_rs.data.dataset import Dataset, assemble_table
 from prime_rs.errors import DatasetError, InvalidDesignError
 from prime_rs.worlds import World, data_only_metadata
 
@@ -154,17 +153,14 @@ def import_prime(
             app_codes[keep],
         )
     latency = np.where(feasible, runtime.astype(np.float64), np.inf)
-    cols = [pa.DictionaryArray.from_arrays(pa.array(app_codes, pa.int32()), apps_sorted)]
-    cols += [pa.array(v) for v in values]
-    cols += [
-        pa.array(latency),
-        pa.array(area.astype(np.float64)),
-        pa.array(feasible),
-        pa.DictionaryArray.from_arrays(
-            pa.array((~feasible).astype(np.int32)), ["", LOGGED_INFEASIBLE]
-        ),
-    ]
-    table = pa.Table.from_arrays(cols, schema=_arrow_schema(False, dictionary=True))
+    table = assemble_table(
+        (app_codes, apps_sorted),
+        values,
+        latency,
+        area.astype(np.float64),
+        feasible,
+        ((~feasible).astype(np.int32), ["", LOGGED_INFEASIBLE]),
+    )
     report = ImportReport(
         rows=table.num_rows,
         files=[(str(f), a, int(r), int(s)) for (f, a), (_, r, s) in zip(found, files, strict=True)],
