@@ -19,9 +19,9 @@ import numpy as np
 
 import prime_rs
 from prime_rs import baselines as B
-from prime_rs.objective import Task
 from prime_rs.oracles import CallableOracle
 from prime_rs.space import SPACE
+from prime_rs.task import Task
 
 
 def toy_oracle(designs: np.ndarray, applications: tuple[str, ...]) -> dict[str, np.ndarray]:
@@ -89,10 +89,10 @@ def baseline_cases() -> dict[str, dict[str, Any]]:
 
 
 def surrogate_cases() -> dict[str, dict[str, Any]]:
-    from prime_rs.optimize import SearchConfig, sample_within_area, surrogate_search
+    from prime_rs.optimize import SurrogateSearchConfig, sample_within_area, surrogate_search
 
     out: dict[str, dict[str, Any]] = {}
-    cfg = SearchConfig(population=32, generations=6, candidates=8)
+    cfg = SurrogateSearchConfig(population=32, generations=6, candidates=8)
     init = SPACE.sample(12, seed=99)
     for name, kw in {
         "cold": {"seed": 0},
@@ -114,18 +114,23 @@ def surrogate_cases() -> dict[str, dict[str, Any]]:
 
 
 def generation_cases() -> dict[str, dict[str, Any]]:
-    from prime_rs.data import SearchSettings, generate
+    from prime_rs.data import GenerationSearchSettings, generate
 
     out: dict[str, dict[str, Any]] = {}
     for name, (apps, n, seed, s) in {
-        "default": ("mobilenet_v2", 1500, 0, SearchSettings()),
+        "default": ("mobilenet_v2", 1500, 0, GenerationSearchSettings()),
         "small-pop": (
             ["mobilenet_v2", "resnet50"],
             700,
             4,
-            SearchSettings(population=48, batch=40),
+            GenerationSearchSettings(population=48, batch=40),
         ),
-        "no-budget": ("mobilenet_v2", 500, 1, SearchSettings(area_budget=None, population=32)),
+        "no-budget": (
+            "mobilenet_v2",
+            500,
+            1,
+            GenerationSearchSettings(area_budget=None, population=32),
+        ),
     }.items():
         ds = generate(apps, n, seed, "search", settings=s)
         out[f"generate/{name}"] = {

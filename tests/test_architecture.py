@@ -34,9 +34,24 @@ DECIDING = (
     "prime_rs.optimize",
     "prime_rs.baselines",
     "prime_rs.pipeline",
+    "prime_rs.run",
     "prime_rs.data",
 )
 EVALUATION_ONLY = ("prime_rs.ground_truth",)
+# The jobs: they compose everything below and nothing below composes them.
+ORCHESTRATION = ("prime_rs.run", "prime_rs.compare", "prime_rs.pipeline", "prime_rs.experiments")
+# What the search package may not reach (it is driven by the jobs, and learns nothing itself).
+ABOVE_SEARCH = ("prime_rs.data", "prime_rs.baselines", "prime_rs.optimize", *TRAINING)
+UI = ("rich",)
+# Modules that still draw their own progress; "train" is moving training onto
+# prime_rs.progress.TrainProgress, after which this set is empty.
+UI_PENDING = {"prime_rs.train.loop"}
+# Old module names kept importable: each is only its successor.
+ALIASES = {
+    "prime_rs.objective": "prime_rs.task",
+    "prime_rs.pipeline": "prime_rs.run",
+    "prime_rs.experiments": "prime_rs.compare",
+}
 
 
 def module_name(path: Path) -> str:
@@ -104,3 +119,42 @@ def test_the_library_never_imports_the_cli() -> None:
 
 def test_nothing_that_learns_or_searches_reads_the_optimum() -> None:
     assert violations(DECIDING, EVALUATION_ONLY) == {}
+
+
+def test_nothing_below_the_jobs_imports_them() -> None:
+    below = tuple(m for m in library() if not within(m, ORCHESTRATION))
+    assert violations(below, ORCHESTRATION, exact=True) == {}
+
+
+def test_a_run_never_imports_the_comparison() -> None:
+    assert violations(("prime_rs.run",), ("prime_rs.compare", "prime_rs.experiments")) == {}
+
+
+def test_the_search_package_reaches_no_data_training_or_jobs() -> None:
+    assert violations(("prime_rs.search",), ABOVE_SEARCH + ORCHESTRATION + CLI) == {}
+
+
+def test_only_the_cli_draws_progress() -> None:
+    drawing = violations(library(), UI, exact=True)
+    assert set(drawing) <= UI_PENDING, sorted(set(drawing) - UI_PENDING)
+
+
+def test_old_module_names_are_their_successors_only() -> None:
+    import importlib
+
+    for old, new in ALIASES.items():
+        path = PACKAGE / (old.rpartition(".")[2] + ".py")
+        own = {i for i in imports_of(path) if within(i, ("prime_rs",))}
+        assert own and all(within(i, (new,)) or i == "prime_rs" for i in own), (old, own)
+        assert set(getattr(importlib.import_module(new), "__all__", ())) <= set(
+            dir(importlib.import_module(old))
+        )
+    assert importlib.import_module("prime_rs.objective") is importlib.import_module("prime_rs.task")
+
+
+def test_renamed_settings_keep_their_old_names() -> None:
+    from prime_rs import data, optimize
+
+    assert optimize.SearchConfig is optimize.SurrogateSearchConfig
+    assert data.SearchSettings is data.GenerationSearchSettings
+    assert optimize.SurrogateSearchConfig is not data.GenerationSearchSettings

@@ -14,8 +14,8 @@ import prime_rs
 from prime_rs import data
 from prime_rs.area_model import AnalyticAreaModel, CommandAreaModel, FittedAreaModel, basis
 from prime_rs.errors import DatasetError
-from prime_rs.objective import Task
 from prime_rs.oracles import CommandOracle, NoOracle
+from prime_rs.task import Task
 
 TOY = f"{sys.executable} {Path(__file__).resolve().parents[1] / 'examples/oracles/toy_chip_sim.py'}"
 

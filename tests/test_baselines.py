@@ -1,4 +1,4 @@
-"""Simulator-driven baselines and the shared task objective (prime_rs.objective, .baselines)."""
+"""Simulator-driven baselines and the shared task objective (prime_rs.task, .baselines)."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ import pytest
 
 import prime_rs
 from prime_rs import baselines as B
-from prime_rs import objective as O
+from prime_rs import task as O
 from prime_rs.errors import InvalidArgumentError, UnknownWorkloadError
-from prime_rs.objective import Task
 from prime_rs.oracles import builtin as builtin_oracle
 from prime_rs.space import SPACE
+from prime_rs.task import Task
 
 MULTI = ("mobilenet_v2", "rnnt_encoder", "resnet50")
 
@@ -247,7 +247,7 @@ def test_deterministic_per_seed(method, mobilenet, results) -> None:
 
 def test_deterministic_with_one_rayon_thread(results) -> None:
     code = (
-        "import prime_rs.baselines as B, prime_rs.objective as O\n"
+        "import prime_rs.baselines as B, prime_rs.task as O\n"
         "t = O.Task('mobilenet_v2')\n"
         "r = B.regularized_evolution(t, 500, 3)\n"
         "print(','.join(map(str, r.evaluated['id'].tolist())))\n"

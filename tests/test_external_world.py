@@ -22,7 +22,7 @@ from prime_rs import data
 from prime_rs.cli import _register, app
 from prime_rs.oracles import NoOracle
 from prime_rs.oracles.command import write_in_csv
-from prime_rs.pipeline import OptimizeSettings, prepare
+from prime_rs.run import OptimizeSettings, prepare
 
 ROOT = Path(__file__).resolve().parents[1]
 SIM = ROOT / "examples" / "oracles" / "toy_chip_sim.py"

@@ -9,7 +9,7 @@ import pytest
 
 import prime_rs
 from prime_rs import _native, data, simulator
-from prime_rs.pipeline import OptimizeSettings, cached_dataset
+from prime_rs.run import OptimizeSettings, cached_dataset
 
 
 def test_fingerprint_is_the_native_one_and_stable() -> None:

@@ -21,7 +21,7 @@ import prime_rs
 from prime_rs import SPACE
 from prime_rs.errors import InvalidArgumentError, UnknownWorkloadError
 from prime_rs.ground_truth import Exhaustive, exhaustive, fingerprint
-from prime_rs.objective import Task, objective_from_latency
+from prime_rs.task import Task, objective_from_latency
 
 #: 10·10·7·10·7 = 49,000 designs: per-core memories and bandwidth fixed small enough that many
 #: designs are infeasible.

@@ -195,7 +195,7 @@ def test_cli_import_show_and_list(tmp_path: Path) -> None:
 
 def test_an_onnx_file_is_an_application_like_any_workload_file(tmp_path: Path) -> None:
     import prime_rs
-    from prime_rs.objective import Task
+    from prime_rs.task import Task
 
     model = mobilenet_v2(tmp_path / "mnv2.onnx")
     designs = prime_rs.SPACE.sample(64, seed=1)

@@ -8,10 +8,10 @@ import pytest
 
 import prime_rs
 from prime_rs import SPACE, errors
-from prime_rs.objective import min_area_mm2
-from prime_rs.optimize import SearchConfig, sample_within_area, surrogate_search
+from prime_rs.optimize import SurrogateSearchConfig, sample_within_area, surrogate_search
+from prime_rs.task import min_area_mm2
 
-SMALL = SearchConfig(population=128, generations=15, candidates=32)
+SMALL = SurrogateSearchConfig(population=128, generations=15, candidates=32)
 
 
 def oracle(app: str = "mobilenet_v2"):
@@ -46,7 +46,7 @@ def test_same_seed_same_result_and_different_seed_differs() -> None:
 
 def test_search_improves_on_random_designs_and_the_reference() -> None:
     res = surrogate_search(
-        oracle(), 27.0, seed=5, config=SearchConfig(population=256, generations=40)
+        oracle(), 27.0, seed=5, config=SurrogateSearchConfig(population=256, generations=40)
     )
     best_ms = float(np.exp(-res.scores[0]))
     ref_ms = float(prime_rs.simulate(prime_rs.EDGETPU_REFERENCE, "mobilenet_v2").latency_ms[0])
@@ -58,7 +58,11 @@ def test_search_improves_on_random_designs_and_the_reference() -> None:
 def test_warm_start_designs_are_used() -> None:
     init = np.repeat(prime_rs.EDGETPU_REFERENCE[None, :], 3, axis=0)
     res = surrogate_search(
-        oracle(), 27.0, seed=0, init=init, config=SearchConfig(population=16, generations=0)
+        oracle(),
+        27.0,
+        seed=0,
+        init=init,
+        config=SurrogateSearchConfig(population=16, generations=0),
     )
     assert any(np.array_equal(d, prime_rs.EDGETPU_REFERENCE) for d in res.designs)
 
@@ -82,6 +86,6 @@ def test_an_impossible_budget_names_the_smallest_chip() -> None:
 
 def test_bad_search_config() -> None:
     with pytest.raises(errors.InvalidArgumentError, match="population"):
-        SearchConfig(population=0)
+        SurrogateSearchConfig(population=0)
     with pytest.raises(errors.InvalidArgumentError, match="mutation_rate"):
-        SearchConfig(mutation_rate=1.5)
+        SurrogateSearchConfig(mutation_rate=1.5)

@@ -7,8 +7,8 @@ import pytest
 
 import prime_rs
 from prime_rs.errors import InvalidArgumentError, OracleError
-from prime_rs.objective import Task
 from prime_rs.oracles import BuiltinOracle, CallableOracle
+from prime_rs.task import Task
 
 APPS = ("mobilenet_v2", "unet")
 

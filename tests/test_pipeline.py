@@ -1,6 +1,6 @@
 """`prime-rs optimize` end to end on small budgets: the area budget is never broken, the same
 seed reproduces the run, multi-application and zero-shot paths run, and bad input gets the exit
-codes of DESIGN.md section 8."""
+codes of docs/design.md section 8."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 import prime_rs
 from prime_rs import data, errors
 from prime_rs.cli import _register, app
-from prime_rs.pipeline import OptimizeSettings, run_optimize
+from prime_rs.run import OptimizeSettings, run_optimize
 
 FAST = {"steps": 30, "population": 64, "generations": 5, "candidates": 16}
 

@@ -16,8 +16,8 @@ import prime_rs
 from prime_rs import baselines as B
 from prime_rs import search as S
 from prime_rs.errors import InvalidArgumentError
-from prime_rs.objective import Task
 from prime_rs.space import SPACE
+from prime_rs.task import Task
 
 GOLDEN = json.loads((Path(__file__).parent / "golden" / "search.json").read_text())
 
@@ -49,9 +49,9 @@ def test_reproduces_the_code_before_the_refactor(case, now) -> None:
 
 
 def test_generation_population_keeps_its_size() -> None:
-    from prime_rs.data.generation import SearchSettings, _proposer
+    from prime_rs.data.generation import GenerationSearchSettings, _proposer
 
-    p = _proposer(np.random.default_rng(0), SearchSettings(population=16, batch=40))
+    p = _proposer(np.random.default_rng(0), GenerationSearchSettings(population=16, batch=40))
     for _ in range(4):
         d = p.ask()
         p.tell(d, np.zeros(len(d)))
@@ -189,7 +189,7 @@ def test_sample_within_area() -> None:
     assert d.shape == (200, 10) and np.all(prime_rs.area(d) <= 10.0)
     np.testing.assert_array_equal(d, S.sample_within_area(200, 10.0, S.Streams(3), "random"))
     assert len(S.sample_within_area(7, None, streams, "random")) == 7
-    tiny = prime_rs.objective.min_area_mm2()
+    tiny = prime_rs.task.min_area_mm2()
     few = S.sample_within_area(5, tiny, streams, "random", max_draws=5000)
     assert len(few) < 5  # the all-minimum design is rare: fewer, not an endless loop
 
@@ -290,7 +290,7 @@ def test_annealing_cools_and_accepts_worse_moves_only_sometimes() -> None:
 
 
 def test_annealing_stops_when_nothing_fits() -> None:
-    task = G.toy_task(("a",), area_budget=prime_rs.objective.min_area_mm2())
+    task = G.toy_task(("a",), area_budget=prime_rs.task.min_area_mm2())
     res = B.run_baseline("simulated_annealing", task, 5, 0, max_stall=3)
     assert res.simulator_calls <= 1
 
@@ -325,7 +325,7 @@ def test_cli_search_progress_bar_follows_runs_and_resets() -> None:
 
 
 def test_compare_settings_baseline_knobs() -> None:
-    from prime_rs.experiments import CompareSettings
+    from prime_rs.compare import CompareSettings
 
     s = CompareSettings(
         methods=["random_search", "simulated_annealing", "bayesian_optimization"],
@@ -347,7 +347,7 @@ def test_compare_settings_baseline_knobs() -> None:
 
 def test_compare_runs_a_registered_baseline_with_its_knobs(tmp_path) -> None:
     from prime_rs import data
-    from prime_rs.experiments import CompareSettings, run_compare
+    from prime_rs.compare import CompareSettings, run_compare
 
     logged = tmp_path / "logged.parquet"
     data.write_generated(logged, "mobilenet_v2", 2000, seed=0)

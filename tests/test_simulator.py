@@ -1,4 +1,4 @@
-"""The simulator: native = pure Python = numpy, the physical laws of DESIGN.md section 4, the
+"""The simulator: native = pure Python = numpy, the physical laws of docs/design.md section 4, the
 calibration targets, determinism across thread counts, and errors on bad input."""
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def test_area_strictly_increases_with_every_resource(param: int) -> None:
     assert np.all(prime_rs.area(bigger) > prime_rs.area(designs))
 
 
-# --- calibration targets (DESIGN.md section 4) -----------------------------------------------
+# --- calibration targets (docs/design.md section 4) -----------------------------------------------
 
 
 def test_reference_design_area_is_near_27_mm2() -> None:
@@ -127,7 +127,7 @@ def test_reference_runs_mobilenet_v2_in_single_digit_ms() -> None:
 
 def test_reference_is_relatively_good_at_mobilenet_edgetpu() -> None:
     # The EdgeTPU was designed for MobileNetEdgeTPU: its latency ratio to MobileNetV2 on the
-    # reference stays below the ratio of their MACs (SIMULATOR_NOTES 7.3).
+    # reference stays below the ratio of their MACs (docs/simulator.md section 4).
     ref = prime_rs.EDGETPU_REFERENCE
     edge = prime_rs.simulate(ref, "mobilenet_edgetpu").latency_ms[0]
     v2 = prime_rs.simulate(ref, "mobilenet_v2").latency_ms[0]

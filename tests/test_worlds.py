@@ -100,7 +100,7 @@ def test_imported_mobilenet_v2_logs_are_never_verified_by_the_builtin_simulator(
     tmp_path: Path,
 ) -> None:
     from prime_rs.oracles import NoOracle
-    from prime_rs.pipeline import OptimizeSettings, prepare
+    from prime_rs.run import OptimizeSettings, prepare
 
     # Logs of a built-in network name, but from another world (an import).
     data.generate(["mobilenet_v2"], 300, seed=2).to_csv(tmp_path / "other.csv")

@@ -1,4 +1,4 @@
-"""The area constraint of a world (DESIGN.md section 9).
+"""The area constraint of a world (docs/design.md section 9).
 
 In the built-in world the constraint is the analytic area model, exact. In any other world the
 chip's area is only known from the logs, so :class:`FittedAreaModel` learns it from the logged

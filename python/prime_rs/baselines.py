@@ -1,4 +1,4 @@
-"""Simulator-driven baselines (DESIGN.md section 7): random search, regularised evolution and
+"""Simulator-driven baselines (docs/design.md section 7): random search, regularised evolution and
 Bayesian optimisation, each held to an explicit simulator-call budget; any other method of
 :data:`prime_rs.search.PROPOSERS` runs the same way through :func:`run_baseline`.
 
@@ -6,7 +6,7 @@ Each baseline is a proposer (:mod:`prime_rs.search`) run by the oracle driver
 (:func:`prime_rs.search.run_on_oracle`); the functions here only map their keyword arguments
 onto the proposer's settings.
 
-All three optimise the objective of :mod:`prime_rs.objective` (mean over applications of
+All three optimise the objective of :mod:`prime_rs.task` (mean over applications of
 -log latency; -inf unless feasible everywhere and within the area budget) and return the same
 :class:`BaselineResult`, with the best-so-far curve that the comparison protocol reads
 ("how many simulator calls does each method need to match PRIME": :func:`calls_to_match`).
@@ -16,7 +16,7 @@ How simulator calls are counted:
 - one **simulator call** is one *design* evaluated, however many applications the task has
   (all applications of a design are simulated together, as PRIME's multi-task setting does);
 - a design over the area budget is rejected by the analytic area model and costs **no call**
-  (area is not a simulation, DESIGN.md section 6);
+  (area is not a simulation, docs/design.md section 6);
 - a design the run has seen before costs **no call** (by design id,
   :meth:`prime_rs.space.DesignSpace.to_ids`); the task's oracle caches results across runs;
 - ``budget`` is a hard cap: a batch that would overrun it is cut to the calls left, in order.
@@ -41,8 +41,8 @@ import numpy as np
 
 from prime_rs.checks import count
 from prime_rs.errors import InvalidArgumentError, MissingDependencyError
-from prime_rs.objective import Task
 from prime_rs.oracles import BuiltinOracle
+from prime_rs.progress import Progress, ProgressArg
 from prime_rs.search import (
     AgingSettings,
     BOSettings,
@@ -54,8 +54,8 @@ from prime_rs.search import (
 from prime_rs.search._aging import AgingEvolution
 from prime_rs.search._optuna import BayesianOptimization
 from prime_rs.search._random import RandomSearch
-from prime_rs.search.progress import Progress, ProgressArg
 from prime_rs.search.results import BaselineResult, Curve
+from prime_rs.task import Task
 
 __all__ = [
     "BaselineResult",
@@ -92,9 +92,7 @@ def calls_to_match(result: BaselineResult, target_latency_ms: float) -> int | No
 
 def _check_task(task: Any) -> Task:
     if not isinstance(task, Task):
-        raise InvalidArgumentError(
-            f"task must be a prime_rs.objective.Task, got {type(task).__name__}"
-        )
+        raise InvalidArgumentError(f"task must be a prime_rs.task.Task, got {type(task).__name__}")
     return task
 
 

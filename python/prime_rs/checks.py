@@ -60,3 +60,23 @@ def probability(value: Any, what: str) -> float:
     if not 0.0 <= p <= 1.0:
         raise InvalidArgumentError(f"{what} must be in [0, 1], got {value!r}")
     return p
+
+
+def names(value: Any, what: str) -> list[str]:
+    """A list of names (applications, methods). Settings take lists, never comma strings: the
+    command line splits ``--apps a,b`` before the settings see it."""
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        raise InvalidArgumentError(
+            f"{what} must be a list of names, e.g. ['mobilenet_v2', 'unet'], got {value!r}"
+        )
+    out = [str(v).strip() for v in value]
+    if not all(out):
+        raise InvalidArgumentError(f"{what} holds an empty name: {value!r}")
+    return out
+
+
+def integers(value: Any, what: str, minimum: int = 0) -> list[int]:
+    """A list of integers >= ``minimum`` (seeds, budgets), each checked as by :func:`count`."""
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        raise InvalidArgumentError(f"{what} must be a list of integers, got {value!r}")
+    return [count(v, what, minimum) for v in value]

@@ -12,7 +12,7 @@ from __future__ import annotations
 class PrimeError(Exception):
     """Base class of every error prime-rs raises on purpose."""
 
-    #: Exit status the CLI uses for this error (DESIGN.md section 8: 2 = usage/config/input).
+    #: Exit status the CLI uses for this error (docs/design.md section 8: 2 = usage/config/input).
     exit_code: int = 2
 
 

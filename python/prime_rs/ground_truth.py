@@ -305,7 +305,7 @@ def exhaustive(
     sub-space, a budget no design of it meets, ``k`` below 1 or above the sub-space's size, an
     unknown parameter or value; the workload module's errors for unknown applications.
     """
-    from prime_rs.objective import DEFAULT_AREA_BUDGET, Task
+    from prime_rs.task import DEFAULT_AREA_BUDGET, Task
 
     if isinstance(task_or_apps, Task):
         task = task_or_apps

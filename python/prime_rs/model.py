@@ -270,7 +270,7 @@ def _film(proj: eqx.nn.Linear | None, features: jax.Array, context: jax.Array | 
 
 
 class TransformerSurrogate(eqx.Module):
-    """Per-parameter embeddings + transformer encoder + MLP head (DESIGN.md section 6)."""
+    """Per-parameter embeddings + transformer encoder + MLP head (docs/design.md section 6)."""
 
     embed: BlockEmbedding
     layers: tuple[EncoderLayer, ...]

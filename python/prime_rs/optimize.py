@@ -17,7 +17,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from prime_rs.errors import InvalidArgumentError
-from prime_rs.objective import DEFAULT_AREA_BUDGET, check_area_budget
 from prime_rs.search import (
     MuPlusLambda,
     MuPlusLambdaSettings,
@@ -27,8 +26,16 @@ from prime_rs.search import (
     run_on_surrogate,
 )
 from prime_rs.search import sample_within_area as _sample_within_area
+from prime_rs.task import DEFAULT_AREA_BUDGET, check_area_budget
 
-__all__ = ["ScoreFn", "SearchConfig", "SearchResult", "sample_within_area", "surrogate_search"]
+__all__ = [
+    "ScoreFn",
+    "SearchConfig",
+    "SearchResult",
+    "SurrogateSearchConfig",
+    "sample_within_area",
+    "surrogate_search",
+]
 
 #: The offline optimiser's seed streams (kept from before the search package, see
 #: :mod:`prime_rs.search._seeds`): its proposals, and PRIME's reported numbers, reproduce.
@@ -36,8 +43,8 @@ _PURPOSES = ("surrogate-init", "surrogate")
 
 
 @dataclass(frozen=True)
-class SearchConfig:
-    """Knobs of the surrogate search (defaults sized for a 2-core CPU: about 50k surrogate
+class SurrogateSearchConfig:
+    """Knobs of the offline search over the surrogate (defaults sized for a 2-core CPU: about 50k surrogate
     evaluations)."""
 
     population: int = 512
@@ -60,6 +67,11 @@ class SearchConfig:
                 raise InvalidArgumentError(f"{name} must be in [0, 1], got {v!r}")
 
 
+#: The former name, kept for existing code: it collided with search-mode data generation's
+#: settings (now :class:`prime_rs.data.GenerationSearchSettings`).
+SearchConfig = SurrogateSearchConfig
+
+
 def sample_within_area(n: int, area_budget: float, seed: int) -> np.ndarray:
     """n uniformly random designs whose area is within the budget (rejection sampling)."""
     budget = check_area_budget(area_budget)
@@ -80,7 +92,7 @@ def surrogate_search(
     *,
     seed: int = 0,
     init: np.ndarray | None = None,
-    config: SearchConfig | None = None,
+    config: SurrogateSearchConfig | None = None,
     progress: Callable[[int, float], None] | None = None,
 ) -> SearchResult:
     """Maximise ``score_fn`` (higher is better) over designs with area <= ``area_budget``.
@@ -88,7 +100,7 @@ def surrogate_search(
     ``init``: designs to warm-start from (e.g. the best logged ones); over-budget ones are
     dropped, and the population is topped up with random in-budget designs.
     """
-    cfg = config or SearchConfig()
+    cfg = config or SurrogateSearchConfig()
     budget = check_area_budget(area_budget)
     settings = MuPlusLambdaSettings(
         population=cfg.population,

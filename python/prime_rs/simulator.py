@@ -31,7 +31,7 @@ MAX_THREADS: int = _native.sim.MAX_THREADS
 #: and the cache of generated data is keyed by it, so logs of another model are never reused.
 FINGERPRINT: str = _native.sim.fingerprint()
 
-#: The EdgeTPU-like reference design (SIMULATOR_NOTES 3.2): 4x4 PEs, 64 lanes, 4 cores per PE,
+#: The EdgeTPU-like reference design (docs/simulator.md section 3): 4x4 PEs, 64 lanes, 4 cores per PE,
 #: 512 KiB PE memory, 32 KiB core memory, 16384 instruction entries, 64 KiB parameter memory,
 #: 32 KiB activation memory, 25 GB/s DRAM. Its area is ≈27 mm², PRIME's budget.
 EDGETPU_REFERENCE: np.ndarray = np.array([2, 2, 4, 2, 1, 3, 6, 3, 4, 4], dtype=np.uint8)

@@ -1,4 +1,4 @@
-"""Worlds: what produced a dataset's metrics (DESIGN.md section 9).
+"""Worlds: what produced a dataset's metrics (docs/design.md section 9).
 
 A dataset records its world in its metadata, so numbers from different simulators are never
 mixed or verified against each other by accident:

@@ -1,6 +1,7 @@
 """The `prime-rs` command line: a thin shell over the Python API.
 
-Each sub-module registers its commands on the one typer app. Heavy imports (jax, pyarrow, the
+One module per command (``data`` and ``workloads`` are command groups), each registering on
+the one typer app; what they share is in ``common``. Heavy imports (jax, pyarrow, the
 native module) happen inside the commands, so `prime-rs --help` is instant.
 """
 
@@ -18,9 +19,10 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from prime_rs.cli import data, optimize, optimum, train, workloads
+    from prime_rs.cli import compare, data, optimize, optimum, propose, report, train, workloads
 
-    for module in (data, train, optimize, optimum, workloads):
+    # Registration order is the order of `prime-rs --help`.
+    for module in (data, train, optimize, propose, compare, report, optimum, workloads):
         module.register(app)
 
 

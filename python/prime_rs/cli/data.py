@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from prime_rs.cli.common import cli_errors, progress_bar, stderr_console
-from prime_rs.objective import DEFAULT_AREA_BUDGET
+from prime_rs.task import DEFAULT_AREA_BUDGET
 
 data_app = typer.Typer(
     name="data",

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from prime_rs.objective import DEFAULT_AREA_BUDGET
+from prime_rs.task import DEFAULT_AREA_BUDGET
 
 
 def _parse_contexts(items: list[str]) -> dict[str, str]:

@@ -14,8 +14,14 @@ from __future__ import annotations
 
 from prime_rs.data.apps import PRIME_FOLDERS
 from prime_rs.data.csv_import import ColumnMapping, import_csv
-from prime_rs.data.dataset import Dataset, concat, from_arrays, load
-from prime_rs.data.generation import GenerateReport, SearchSettings, generate, write_generated
+from prime_rs.data.dataset import Dataset, assemble_table, concat, from_arrays, load
+from prime_rs.data.generation import (
+    GenerateReport,
+    GenerationSearchSettings,
+    SearchSettings,
+    generate,
+    write_generated,
+)
 from prime_rs.data.merge import merge
 from prime_rs.data.summary import AppStats, stats
 from prime_rs.data.tfrecord import ImportReport, import_prime, write_prime_tfrecords
@@ -26,8 +32,10 @@ __all__ = [
     "ColumnMapping",
     "Dataset",
     "GenerateReport",
+    "GenerationSearchSettings",
     "ImportReport",
     "SearchSettings",
+    "assemble_table",
     "concat",
     "from_arrays",
     "generate",

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from prime_rs.data import _space
 from prime_rs.data import apps as app_names
-from prime_rs.data.dataset import Dataset, _arrow_schema, check_results
+from prime_rs.data.dataset import Dataset, assemble_table, check_results
 from prime_rs.errors import DatasetError, InvalidArgumentError
 from prime_rs.worlds import World, data_only_metadata
 
@@ -206,9 +206,7 @@ def import_csv(
     # --- application ---
     if mapping.application is not None:
         resolved = app_names.resolve([mapping.application], allow_unknown_apps)
-        apps_arr = pa.DictionaryArray.from_arrays(
-            np.zeros(n, np.int32), [resolved[mapping.application]]
-        )
+        apps = (np.zeros(n, np.int32), [resolved[mapping.application]])
     else:
         col = table.column(need("application"))
         if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
@@ -221,9 +219,7 @@ def import_csv(
         resolved = app_names.resolve(enc.dictionary.to_pylist(), allow_unknown_apps)
         names = sorted(set(resolved.values()))
         remap = np.array([names.index(resolved[d]) for d in enc.dictionary.to_pylist()], np.int32)
-        apps_arr = pa.DictionaryArray.from_arrays(
-            remap[enc.indices.to_numpy(zero_copy_only=False)], names
-        )
+        apps = (remap[enc.indices.to_numpy(zero_copy_only=False)], names)
 
     # --- parameters ---
     values = []
@@ -259,22 +255,19 @@ def import_csv(
         reason = pc.if_else(pa.array(feasible), "", reason)
     else:
         reason = pa.array(np.where(feasible, "", "infeasible").astype(object), pa.string())
-    cols = [apps_arr, *(pa.array(v) for v in values)]
-    cols += [pa.array(latency), pa.array(area), pa.array(feasible), reason.dictionary_encode()]
     energy_name = source_of("energy_mj")
+    energy = None
     if energy_name is not None:
-        cols.append(pa.array(_numbers(table.column(energy_name), energy_name, src)))
-    schema = _arrow_schema(energy_name is not None, dictionary=True)
-    cols = [c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in cols]
-    cols = [c.cast(f.type) for c, f in zip(cols, schema, strict=True)]
+        energy = _numbers(table.column(energy_name), energy_name, src)
     meta = {
         "prime_rs.source": "csv",
         "prime_rs.source_path": str(Path(path).resolve()),
         "prime_rs.space_fingerprint": _space.fingerprint(),
         **world.to_metadata(),
-        **data_only_metadata(apps_arr.dictionary.to_pylist()),
+        **data_only_metadata(list(apps[1])),
     }
-    ds = Dataset(pa.Table.from_arrays(cols, schema=schema), meta, _designs=designs)
+    built = assemble_table(apps, values, latency, area, feasible, reason, energy)
+    ds = Dataset(built, meta, _designs=designs)
     if out is not None:
         ds.save(out)
     return ds

@@ -1,7 +1,7 @@
 """The logged-design dataset: one columnar schema (Arrow in memory, Parquet on disk) for
 simulations from any source, and the splits PRIME trains on.
 
-Columns (interfaces.md): ``application`` (string), the ten physical parameter names holding raw
+Columns: ``application`` (string), the ten physical parameter names holding raw
 values (int64), ``latency_ms`` (float64, +inf when infeasible), ``area_mm2`` (float64),
 ``feasible`` (bool), ``reason`` (string, empty when feasible) and optional ``energy_mj`` (float64,
 NaN when unknown). Provenance lives in the Parquet key-value metadata under ``prime_rs.*``.
@@ -29,7 +29,7 @@ from prime_rs.errors import (
     UnknownApplicationError,
 )
 from prime_rs.fileio import atomic_path
-from prime_rs.objective import DEFAULT_AREA_BUDGET
+from prime_rs.task import DEFAULT_AREA_BUDGET
 from prime_rs.worlds import World, world_of
 
 #: Version of the on-disk layout, stored as ``prime_rs.format_version``.
@@ -166,6 +166,39 @@ def _arrow_schema(with_energy: bool, dictionary: bool) -> pa.Schema:
     if with_energy:
         fields.append(pa.field("energy_mj", pa.float64()))
     return pa.schema(fields)
+
+
+def assemble_table(
+    application: tuple[Any, Sequence[str]],
+    values: Any,
+    latency_ms: Any,
+    area_mm2: Any,
+    feasible: Any,
+    reason: tuple[Any, Sequence[str]] | pa.Array | pa.ChunkedArray,
+    energy_mj: Any = None,
+) -> pa.Table:
+    """The one builder of an in-memory dataset table (dictionary strings), behind every importer
+    and generation: ``application`` and a coded ``reason`` are ``(codes, names)``, a ``reason``
+    of text is encoded here; ``values`` are the ten raw parameter columns (a sequence, or the
+    columns of a 2-D array). Each column is cast to the schema's type, so a source only has to
+    produce numbers."""
+    codes, names = application
+    cols: list[Any] = [pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), list(names))]
+    vals = values.T if isinstance(values, np.ndarray) and values.ndim == 2 else values
+    cols += [pa.array(v) for v in vals]
+    cols += [pa.array(latency_ms), pa.array(area_mm2), pa.array(feasible)]
+    if isinstance(reason, tuple):
+        r_codes, r_names = reason
+        cols.append(pa.DictionaryArray.from_arrays(pa.array(r_codes, pa.int32()), list(r_names)))
+    else:
+        if isinstance(reason, pa.ChunkedArray):
+            reason = reason.combine_chunks()
+        cols.append(reason if pa.types.is_dictionary(reason.type) else reason.dictionary_encode())
+    if energy_mj is not None:
+        cols.append(pa.array(energy_mj))
+    schema = _arrow_schema(energy_mj is not None, dictionary=True)
+    cols = [c if c.type == f.type else c.cast(f.type) for c, f in zip(cols, schema, strict=True)]
+    return pa.Table.from_arrays(cols, schema=schema)
 
 
 def file_schema(with_energy: bool = False, metadata: Mapping[str, str] | None = None) -> pa.Schema:
@@ -323,7 +356,7 @@ class Dataset:
     def split_feasible(
         self, area_budget: float | None = DEFAULT_AREA_BUDGET
     ) -> tuple[Dataset, Dataset]:
-        """(regression set, "infeasible" set) as in DESIGN.md section 6: feasible rows within the
+        """(regression set, "infeasible" set) as in docs/design.md section 6: feasible rows within the
         area budget, and everything else (simulator-infeasible plus over-budget)."""
         ok = self.feasible.copy()
         if area_budget is not None:

@@ -37,10 +37,10 @@ import numpy as np
 import pyarrow as pa
 
 from prime_rs.data import _space
-from prime_rs.data.dataset import Dataset, _arrow_schema, file_schema, parquet_options
+from prime_rs.data.dataset import Dataset, assemble_table, file_schema, parquet_options
 from prime_rs.errors import InvalidArgumentError, OutputError, UnknownApplicationError
-from prime_rs.objective import DEFAULT_AREA_BUDGET
 from prime_rs.search import AgingEvolution, AgingSettings, GeneratorStreams
+from prime_rs.task import DEFAULT_AREA_BUDGET
 from prime_rs.worlds import World
 
 #: Rows per reproducibility block (and per evolutionary run in search mode).
@@ -52,7 +52,7 @@ Mode = Literal["random", "search"]
 
 
 @dataclass(frozen=True)
-class SearchSettings:
+class GenerationSearchSettings:
     """Settings of the logged evolutionary search (mode ``search``)."""
 
     area_budget: float | None = DEFAULT_AREA_BUDGET
@@ -77,6 +77,10 @@ class SearchSettings:
             raise InvalidArgumentError(
                 f"random_fraction must lie in [0, 1], got {self.random_fraction}"
             )
+
+
+#: The former name (it collided with the surrogate search's config), kept as an alias.
+SearchSettings = GenerationSearchSettings
 
 
 @dataclass
@@ -190,16 +194,15 @@ def _chunk_table(app: str, designs: np.ndarray, results: list[tuple[np.ndarray, 
     reasons = (
         pa.chunked_array([_reason_names(r) for _, r in results]).cast(pa.string()).combine_chunks()
     )
-    cols = [pa.DictionaryArray.from_arrays(np.zeros(len(designs), np.int32), [app])]
-    cols += [pa.array(values[:, k]) for k in range(values.shape[1])]
-    cols += [
-        pa.array(res_cols["latency_ms"]),
-        pa.array(res_cols["area_mm2"]),
-        pa.array(res_cols["feasible"]),
-        reasons.dictionary_encode().cast(_arrow_schema(True, True).field("reason").type),
-        pa.array(res_cols["energy_mj"]),
-    ]
-    return pa.Table.from_arrays(cols, schema=_arrow_schema(True, dictionary=True))
+    return assemble_table(
+        (np.zeros(len(designs), np.int32), [app]),
+        values,
+        res_cols["latency_ms"],
+        res_cols["area_mm2"],
+        res_cols["feasible"],
+        reasons,
+        res_cols["energy_mj"],
+    )
 
 
 def _iter_chunks(

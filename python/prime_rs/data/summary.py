@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from prime_rs.data.dataset import Dataset, _codes
-from prime_rs.objective import DEFAULT_AREA_BUDGET
+from prime_rs.task import DEFAULT_AREA_BUDGET
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Oracles: the one seam through which designs are evaluated in a world (DESIGN.md section 9).
+"""Oracles: the one seam through which designs are evaluated in a world (docs/design.md section 9).
 
 An oracle evaluates a batch of (design, application) pairs and returns latency, area,
 feasibility and a reason for each pair. Everything that counts as a *simulator call* goes

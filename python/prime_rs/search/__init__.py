@@ -8,11 +8,13 @@
   surrogate score (the offline optimiser);
 * the shared pieces have one home each: the native breeding kernel (:func:`next_generation`),
   the sampler of designs within the area budget (:func:`sample_within_area`), the seed streams
-  (:func:`stream`) and the progress protocol (:class:`Progress`).
+  (:func:`stream`); progress goes out through the library's one protocol
+  (:mod:`prime_rs.progress`, re-exported here).
 """
 
 from __future__ import annotations
 
+from prime_rs.progress import Progress, ProgressArg, ProgressCallback, resolve_progress
 from prime_rs.search._aging import AgingEvolution, AgingSettings
 from prime_rs.search._annealing import AnnealingSettings, SimulatedAnnealing
 from prime_rs.search._base import Proposer, ProposerSettings, best_first
@@ -24,7 +26,6 @@ from prime_rs.search._sampling import sample_within_area
 from prime_rs.search._seeds import GeneratorStreams, Streams, stream
 from prime_rs.search.drivers import ScoreFn, run_on_oracle, run_on_surrogate
 from prime_rs.search.kernels import next_generation
-from prime_rs.search.progress import Progress, ProgressArg, ProgressCallback, resolve_progress
 from prime_rs.search.results import BaselineResult, Curve, SearchResult
 
 __all__ = [

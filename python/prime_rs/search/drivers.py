@@ -18,11 +18,11 @@ import numpy.typing as npt
 
 from prime_rs.checks import count
 from prime_rs.errors import InvalidArgumentError
-from prime_rs.objective import Evaluation, Task
+from prime_rs.progress import Progress, ProgressArg, ProgressCallback, resolve_progress
 from prime_rs.search._base import Proposer, best_first
-from prime_rs.search.progress import Progress, ProgressArg, ProgressCallback, resolve_progress
 from prime_rs.search.results import BaselineResult, Curve, SearchResult
 from prime_rs.space import SPACE, DesignsLike
+from prime_rs.task import Evaluation, Task
 
 __all__ = ["ScoreFn", "run_on_oracle", "run_on_surrogate"]
 
@@ -34,7 +34,7 @@ def run_on_oracle(
 ) -> BaselineResult:
     """Run ``proposer`` on ``task`` until ``budget`` simulator calls are spent or it is done.
 
-    How calls are counted (DESIGN.md section 7):
+    How calls are counted (docs/design.md section 7):
 
     - one **simulator call** is one *design* evaluated, however many applications the task has
       (all applications of a design are evaluated together, through the task's oracle);
@@ -45,9 +45,7 @@ def run_on_oracle(
       order, and the rows cut off are told to the proposer as NaN.
     """
     if not isinstance(task, Task):
-        raise InvalidArgumentError(
-            f"task must be a prime_rs.objective.Task, got {type(task).__name__}"
-        )
+        raise InvalidArgumentError(f"task must be a prime_rs.task.Task, got {type(task).__name__}")
     if not isinstance(proposer, Proposer):
         raise InvalidArgumentError(
             f"proposer must be a prime_rs.search.Proposer, got {type(proposer).__name__}"

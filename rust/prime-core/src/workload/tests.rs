@@ -34,7 +34,7 @@ fn original_unet_matches_the_commonly_quoted_figures() {
         .finish("u", "", 1, 1)
         .unwrap();
     assert_eq!(w.params, 31_030_658); // "~31 M"
-    assert_eq!(w.macs, 150_428_424_448); // SIMULATOR_NOTES 4.1: 150.4 G
+    assert_eq!(w.macs, 150_428_424_448); // docs/simulator.md section 6: 150.4 G
 }
 
 #[test]

@@ -1,0 +1,92 @@
+"""The comparison's figures (matplotlib, headless)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from prime_rs.compare.settings import CompareSettings
+
+__all__ = ["write_plots"]
+
+
+def write_plots(
+    out_dir: Path,
+    rows: list[dict[str, Any]],
+    settings: CompareSettings,
+    curves: dict[str, list[tuple[np.ndarray, np.ndarray]]],
+) -> None:
+    """plots/best_so_far.png (each baseline's best-so-far curve against PRIME's and naive
+    MBO's verified bests) and plots/chosen_designs.png (latency against area of each chosen
+    design, with the budget)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plots = out_dir / "plots"
+    plots.mkdir(exist_ok=True)
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for method, runs_ in curves.items():
+        for j, (calls, lat) in enumerate(runs_):
+            ok = np.isfinite(lat)
+            ax.step(
+                calls[ok],
+                lat[ok],
+                where="post",
+                alpha=0.7,
+                color=f"C{list(curves).index(method)}",
+                label=method if j == 0 else None,
+            )
+    for method, marker in (("prime", "*"), ("naive", "x")):
+        pts = [
+            (r["simulator_calls"], r["best_latency_ms"])
+            for r in rows
+            if r["method"] == method and r["best_latency_ms"] is not None
+        ]
+        if pts:
+            ax.scatter(*zip(*pts, strict=True), marker=marker, s=80, zorder=5, label=method)
+    for method, style in (("D(best)", ":"), ("edgetpu_reference", "--")):
+        vals = [
+            r["best_latency_ms"] for r in rows if r["method"] == method and r["best_latency_ms"]
+        ]
+        if vals:
+            ax.axhline(float(np.median(vals)), ls=style, color="grey", label=method)
+    ax.set_xscale("log")
+    _finish(plt, fig, ax, "simulator calls", "best latency so far (ms)", plots / "best_so_far.png")
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    seen = set()
+    for r in rows:
+        if r["best_latency_ms"] is None or r["area_mm2"] is None or "@" in r["method"]:
+            continue
+        label = r["method"] if r["method"] not in seen else None
+        seen.add(r["method"])
+        ax.scatter(
+            r["area_mm2"],
+            r["best_latency_ms"],
+            s=18,
+            color=f"C{sorted({x['method'] for x in rows}).index(r['method']) % 10}",
+            label=label,
+        )
+    ax.axvline(settings.area_budget, ls="--", color="grey", lw=1)
+    _finish(
+        plt,
+        fig,
+        ax,
+        "area (mm²)",
+        "latency of the chosen design (ms)",
+        plots / "chosen_designs.png",
+    )
+
+
+def _finish(plt: Any, fig: Any, ax: Any, xlabel: str, ylabel: str, path: Path) -> None:
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -1,0 +1,134 @@
+"""The comparison's tables: one row per method, seed and budget (:data:`COLUMNS`), written as
+results.csv and results.json, and results.md, the medians over seeds with their spread and the
+ratios against the EdgeTPU-like design and the best simulator-driven method at K calls."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from prime_rs import runs
+from prime_rs.compare import plots
+from prime_rs.compare.settings import CompareSettings, is_baseline
+
+__all__ = ["COLUMNS", "load_results", "row", "summary_markdown", "write_results"]
+
+
+COLUMNS = [
+    "method",
+    "seed",
+    "task",
+    "best_latency_ms",
+    "median_latency_ms",
+    "area_mm2",
+    "simulator_calls",
+    "wall_time_s",
+]
+
+
+def row(
+    method: str,
+    seed: int,
+    task: str,
+    best: float | None,
+    median: float | None,
+    area: float | None,
+    calls: int | None,
+    wall: float | None,
+) -> dict[str, Any]:
+    return dict(zip(COLUMNS, [method, seed, task, best, median, area, calls, wall], strict=True))
+
+
+def write_results(
+    out_dir: Path,
+    rows: list[dict[str, Any]],
+    settings: CompareSettings,
+    curves: dict[str, list[tuple[np.ndarray, np.ndarray]]],
+    *,
+    unit: str = "ms",
+) -> None:
+    from prime_rs.fileio import atomic_path
+
+    with atomic_path(out_dir / "results.csv") as tmp, open(tmp, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS)
+        writer.writeheader()
+        for r in rows:
+            writer.writerow({k: ("" if v is None else v) for k, v in r.items()})
+    runs.write_json(out_dir / "results.json", rows)
+    runs.write_text(out_dir / "results.md", summary_markdown(rows, settings, unit=unit))
+    plots.write_plots(out_dir, rows, settings, curves)
+
+
+def _median_spread(values: list[float]) -> str:
+    vals = [v for v in values if v is not None and np.isfinite(v)]
+    if not vals:
+        return "—"
+    med = float(np.median(vals))
+    if len(vals) == 1 or min(vals) == max(vals):
+        return f"{med:.3f}"
+    return f"{med:.3f} ({min(vals):.3f}..{max(vals):.3f})"
+
+
+def summary_markdown(
+    rows: list[dict[str, Any]], settings: CompareSettings, *, unit: str = "ms"
+) -> str:
+    """Medians over seeds (min..max) per method and budget; latency in the data's ``unit``."""
+    groups: dict[tuple[str, Any], list[dict[str, Any]]] = {}
+    for r in rows:
+        calls = r["simulator_calls"] if not str(r["method"]).endswith("@match") else "match"
+        groups.setdefault((r["method"], calls), []).append(r)
+
+    def med(method: str, key: str, calls: Any = None) -> float | None:
+        rs = [
+            r
+            for (m, c), g in groups.items()
+            if m == method and (calls is None or c == calls)
+            for r in g
+        ]
+        vals = [r[key] for r in rs if r[key] is not None]
+        return float(np.median(vals)) if vals else None
+
+    ref = med("edgetpu_reference", "best_latency_ms")
+    k = settings.candidates
+    sim_at_k = [med(m, "best_latency_ms", k) for m in settings.methods if is_baseline(m)]
+    best_sim_k = min((v for v in sim_at_k if v is not None), default=None)
+    task = rows[0]["task"] if rows else ""
+    lines = [
+        f"### {task} (area ≤ {settings.area_budget:g} mm², seeds {','.join(map(str, settings.seeds))})",
+        "",
+        f"| method | simulator calls | best latency ({unit}) | median of top-K ({unit}) | area (mm²) | vs EdgeTPU-like | vs best simulator-driven @K |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for (method, calls), g in groups.items():
+        best = [r["best_latency_ms"] for r in g]
+        median = [r["median_latency_ms"] for r in g]
+        area = [r["area_mm2"] for r in g]
+        b = med(method, "best_latency_ms", calls)
+        vs_ref = f"{ref / b:.2f}x" if (ref and b) else "—"
+        vs_sim = f"{best_sim_k / b:.2f}x" if (best_sim_k and b) else "—"
+        if calls == "match":
+            ns = [r["simulator_calls"] for r in g]
+            reached = [n for n in ns if n is not None]
+            calls_txt = (
+                f"{int(np.median(reached))} ({min(reached)}..{max(reached)})"
+                + (f", {len(ns) - len(reached)} never" if len(reached) < len(ns) else "")
+                if reached
+                else "not reached"
+            )
+        else:
+            calls_txt = str(calls)
+        lines.append(
+            f"| {method} | {calls_txt} | {_median_spread(best)} | {_median_spread(median)} | "
+            f"{_median_spread(area)} | {vs_ref} | {vs_sim} |"
+        )
+    lines += ["", f"K = {k} verified candidates; medians over seeds with (min..max)."]
+    return "\n".join(lines) + "\n"
+
+
+def load_results(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    return json.loads((Path(path) / "results.json").read_text(encoding="utf-8"))
