@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["OptimizeResult", "optimize"]
+__all__ = ["OptimizeResult", "export_to_optuna", "optimize"]
 
 
 @dataclass(frozen=True)
@@ -173,4 +173,33 @@ def _read_back(outcome: Any, *, keep: bool) -> OptimizeResult:
         figures=figures,
         timings=dict(outcome.timings),
         run_dir=run if keep else None,
+    )
+
+
+def export_to_optuna(
+    run_dir: str | os.PathLike[str], storage: str, study_name: str | None = None
+) -> int:
+    """Add a finished run's verified candidates (``candidates.parquet``) to a new Optuna study
+    in ``storage`` (e.g. ``sqlite:///bo.db``), in BO's encoding and objective, so they open in
+    optuna-dashboard next to BO runs; the study is named after the run directory unless
+    ``study_name`` is given. Returns the number of trials written."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    from prime_rs.errors import InvalidArgumentError
+    from prime_rs.search._optuna import export_candidates
+    from prime_rs.space import SPACE
+
+    run = Path(run_dir)
+    path = run / "candidates.parquet"
+    if not path.is_file():
+        raise InvalidArgumentError(f"{run.name} has no verified candidates (candidates.parquet)")
+    table = pq.read_table(path)
+    values = np.stack([table.column(n).to_numpy() for n in SPACE.names], axis=1)
+    return export_candidates(
+        SPACE.from_values(values),
+        table.column("mean_latency_ms").to_numpy(),
+        table.column("feasible").to_numpy(zero_copy_only=False),
+        storage,
+        study_name or f"prime-{run.resolve().name}",
     )

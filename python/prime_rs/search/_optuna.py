@@ -28,7 +28,8 @@ from prime_rs.search._seeds import stream
 from prime_rs.space import SPACE, DesignsLike
 
 #: The value Optuna is told for an invalid design (over the area budget, or infeasible on some
-#: application): -log(10 s), or 1 below the worst valid design seen so far when one is slower.
+#: application): -log(10 s), or 1 below the worst valid design seen so far when one is slower,
+#: less log(area / budget) for a design over the budget.
 #: A finite value keeps the GP's standardisation sane; TPE only ranks values, so invalid trials
 #: simply land in its "bad" group. (Optuna's constraint API changed between 4.x and 5.x, so the
 #: penalty is the portable way to say "invalid".)
@@ -223,7 +224,7 @@ class BayesianOptimization(Proposer):
     def tell(
         self, designs: DesignsLike, scores: npt.ArrayLike, new: npt.ArrayLike | None = None
     ) -> None:
-        _, fit, _ = told(designs, scores, new)
+        rows, fit, _ = told(designs, scores, new)
         if self._trial is None or len(fit) != 1:
             raise InvalidArgumentError("tell BO the score of the one design it last proposed")
         obj = float(fit[0])
@@ -231,12 +232,23 @@ class BayesianOptimization(Proposer):
             self.worst_valid = min(self.worst_valid, obj)
             value = obj
         else:
-            value = min(PENALTY_OBJECTIVE, self.worst_valid - 1.0)
+            value = min(PENALTY_OBJECTIVE, self.worst_valid - 1.0) - self._overshoot(rows)
         with _quiet():
             self._study.tell(self._trial, value)
         self._history.append(([int(self._trial.params[p]) for p in SPACE.names], value))
         self._trial = None
         self.trials += 1
+
+    def _overshoot(self, rows: np.ndarray) -> float:
+        """log(area / budget) of a design over the area budget (0 within it), by the analytic
+        area model. Graded this way, the penalty points an ordered encoding towards smaller
+        chips; a flat one leaves TPE's "good" group full of equally penalised oversized
+        designs, and most trials then land over the budget."""
+        if self.area_budget is None:
+            return 0.0
+        from prime_rs.simulator import area
+
+        return max(0.0, math.log(float(area(rows)[0]) / self.area_budget))
 
     def params(self) -> dict[str, Any]:
         s = self.settings

@@ -57,6 +57,21 @@ def test_optimize_keeps_the_directory_when_asked(logs: data.Dataset, tmp_path: P
     assert (res.run_dir / "report.html").read_text() == res.report_html
 
 
+def test_a_run_exports_to_an_optuna_study(logs: data.Dataset, tmp_path: Path) -> None:
+    optuna = pytest.importorskip("optuna")
+    from prime_rs.api import export_to_optuna
+
+    res = prime_rs.optimize(["mobilenet_v2"], data=logs, out=tmp_path / "run", **FAST)
+    url = f"sqlite:///{tmp_path / 'o.db'}"
+    assert export_to_optuna(res.run_dir, url) == FAST["candidates"]
+    study = optuna.load_study(study_name="prime-run", storage=url)
+    cands = res.to_arrow()
+    first = {n: cands.column(n)[0].as_py() for n in SPACE.names}
+    assert SPACE.as_dicts([[study.trials[0].params[n] for n in SPACE.names]])[0] == first
+    with pytest.raises(InvalidArgumentError, match="no verified candidates"):
+        export_to_optuna(tmp_path, url)
+
+
 def test_optimize_bad_input_is_typed(logs: data.Dataset) -> None:
     with pytest.raises(InvalidArgumentError, match="unknown setting"):
         prime_rs.optimize("mobilenet_v2", data=logs, no_such_knob=1)
