@@ -292,7 +292,7 @@ def _candidates_plot(
     lat = np.asarray(cands["mean_latency_ms"], dtype=float)
     area = np.asarray(cands["area_mm2"], dtype=float)
     ok = np.asarray(cands["feasible"], dtype=bool) & np.isfinite(lat)
-    fig = _figure(figsize=(7.5, 4.8))
+    fig = _figure(figsize=(10, 4.8))
     ax = fig.subplots()
     ax.scatter(
         area[ok],
@@ -332,23 +332,27 @@ def _candidates_plot(
     _latency_axis(ax, points)
     bad = ~ok
     if bad.any():
-        # Infeasible designs have no latency: a row of grey crosses along the top edge.
-        top = ax.get_ylim()[1]
+        # Infeasible designs have no latency: a row of grey crosses in a band of headroom
+        # above the feasible ones (clear of the frame, so they read as a separate group).
+        low, high = ax.get_ylim()
+        log = ax.get_yscale() == "log"
+        top = high * (high / low) ** 0.12 if log else high + 0.12 * (high - low)
+        row = math.sqrt(high * top) if log else (high + top) / 2
+        ax.set_ylim(low, top)
         ax.scatter(
             area[bad],
-            np.full(int(bad.sum()), top),
+            np.full(int(bad.sum()), row),
             marker="x",
             s=22,
             color=COLOURS["infeasible"],
-            clip_on=False,
-            label=f"infeasible ({int(bad.sum())}, drawn at the top)",
+            label=f"infeasible ({int(bad.sum())}, no latency; drawn at the top)",
         )
-        ax.set_ylim(top=top)
     ax.set_title("Verified candidates: latency against area")
     ax.set_xlabel("chip area (mm²)")
     ax.set_ylabel(f"latency ({unit}, geometric mean over applications)")
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=8, loc="best")
+    # Beside the axes, never over a candidate.
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     fig.tight_layout()
     png = _png(fig)
     return Figure("candidates.png", "Verified candidates: latency against area", png)
@@ -419,6 +423,7 @@ def _training_plot(metrics: list[dict[str, Any]], chosen: dict[str, Any] | None)
         )
     right.set_title("Losses")
     right.set_xlabel("training step")
+    right.set_ylabel("loss (standardised score units)")
     right.grid(True, alpha=0.3)
     right.legend(fontsize=8)
     fig.tight_layout()
@@ -673,7 +678,8 @@ h1 { font-size: 1.6em; border-bottom: 2px solid #0072B2; padding-bottom: .2em; }
 h2 { font-size: 1.25em; margin-top: 1.8em; color: #0072B2; }
 table { border-collapse: collapse; margin: .6em 0 1em; font-size: .9em; }
 th, td { border: 1px solid #ccc; padding: .25em .6em; }
-th { background: #f2f5f8; text-align: left; }
+th { background: #f2f5f8; text-align: left; vertical-align: bottom; }
+.scroll { overflow-x: auto; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tbody tr:nth-child(even) { background: #fafafa; }
 figure { margin: 1em 0 2em; }
@@ -696,7 +702,8 @@ def to_html(title: str, blocks: list[Block]) -> str:
         elif kind == "p":
             parts.append(f"<p>{esc(body)}</p>")
         elif kind == "table":
-            head = "".join(f"<th>{esc(h)}</th>" for h in body.header)
+            # Parameter names wrap at their underscores, so wide tables fit the page.
+            head = "".join(f"<th>{esc(h).replace('_', '_<wbr>')}</th>" for h in body.header)
             rows = "".join(
                 "<tr>"
                 + "".join(
@@ -706,7 +713,10 @@ def to_html(title: str, blocks: list[Block]) -> str:
                 + "</tr>"
                 for row in body.rows
             )
-            parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+            parts.append(
+                '<div class="scroll"><table><thead>'
+                f"<tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>"
+            )
         elif kind == "figure":
             data = base64.b64encode(body.png).decode("ascii")
             parts.append(
