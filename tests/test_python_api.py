@@ -166,3 +166,18 @@ def test_content_hash_depends_on_rows_not_on_the_file(logs: data.Dataset, tmp_pa
     )
     assert data.Dataset(table).content_hash() != h
     assert logs.take(np.arange(len(logs))[::-1]).content_hash() != h
+
+
+def test_baseline_result_repr_and_table() -> None:
+    from prime_rs import baselines
+    from prime_rs.objective import Task
+
+    res = baselines.random_search(Task(["mobilenet_v2"]), 64, seed=0)
+    text = repr(res)
+    assert text.startswith("BaselineResult(random, seed 0, mobilenet_v2: ")
+    assert "64/64 calls" in text and len(text) < 120
+    assert "<table>" in res._repr_html_()
+    t = res.to_arrow()
+    assert t.num_rows == res.simulator_calls
+    assert t.column("pe_x").to_pylist() == SPACE.to_values(res.evaluated["design"])[:, 0].tolist()
+    np.testing.assert_array_equal(t.column("objective").to_numpy(), res.evaluated["objective"])
