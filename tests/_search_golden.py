@@ -3,7 +3,8 @@
 ``tests/golden/search.json`` holds what this produced on the code *before* search became
 proposers + drivers (commit 5891054); ``tests/test_proposers.py`` checks that the current code
 produces exactly the same. Regenerate only for a deliberate, reported change of results:
-``python tests/_search_golden.py > tests/golden/search.json``.
+``python tests/_search_golden.py > tests/golden/search.json``. The BO cases were re-recorded
+when BO's parameters became ordered (``IntDistribution`` over the value index, issue 11.10).
 
 The toy oracle and toy score keep most cases independent of the simulator's numbers, so the
 record pins the search logic; the ``builtin`` cases pin the whole path on MobileNetV2.

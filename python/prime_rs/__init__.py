@@ -3,6 +3,8 @@
 The top level holds the cheap, native parts: the design space, the workload zoo and the
 simulator. The JAX parts (``prime_rs.model``, ``prime_rs.train``, ``prime_rs.optimize``) are
 imported on demand so ``import prime_rs`` and ``prime-rs --help`` stay fast.
+
+``prime_rs.optimize(...)`` runs the whole job in memory (:func:`prime_rs.api.optimize`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ __all__ = [
     "area",
     "errors",
     "exhaustive",
+    "optimize",
     "simulate",
     "workloads",
 ]
@@ -38,4 +41,9 @@ def __getattr__(name: str) -> object:
         from prime_rs.ground_truth import exhaustive
 
         return exhaustive
+    # Loaded on first use: it pulls in the search stack (and, called, JAX).
+    if name == "optimize":
+        import importlib
+
+        return importlib.import_module("prime_rs.optimize")
     raise AttributeError(f"module 'prime_rs' has no attribute {name!r}")

@@ -11,8 +11,11 @@ warm-started from the best logged designs, as COMs and PRIME do.
 
 from __future__ import annotations
 
+import sys
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -113,3 +116,17 @@ def surrogate_search(
     return run_on_surrogate(
         score_fn, proposer, cfg.generations, candidates=cfg.candidates, progress=progress
     )
+
+
+class _Module(types.ModuleType):
+    """``prime_rs.optimize`` is this module and, called, the whole job
+    (:func:`prime_rs.api.optimize`): importing a submodule binds its name on the package, so a
+    function of that name would be replaced by the module the first time anything imports it."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from prime_rs.api import optimize
+
+        return optimize(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _Module

@@ -67,6 +67,56 @@ class SimResult:
         """Readable reason per design ("" when feasible)."""
         return np.asarray(REASONS, dtype=object)[self.reason]
 
+    def __repr__(self) -> str:
+        n, ok = len(self), int(np.count_nonzero(self.feasible))
+        text = f"SimResult({n:,} designs, {ok:,} feasible"
+        if ok:
+            lat = self.latency_ms[self.feasible]
+            text += f", latency {lat.min():.4g}..{lat.max():.4g} ms"
+        return text + ")"
+
+    def to_arrow(self) -> Any:
+        """A pyarrow Table, one row per design, reasons as names ("" when feasible)."""
+        import pyarrow as pa
+
+        return pa.table(
+            {
+                "latency_ms": self.latency_ms,
+                "area_mm2": self.area_mm2,
+                "energy_mj": self.energy_mj,
+                "feasible": self.feasible,
+                "reason": pa.array(self.reason_names().tolist(), pa.string()),
+            }
+        )
+
+    def to_pandas(self) -> Any:
+        """A pandas DataFrame of :meth:`to_arrow` (needs pandas, which is optional)."""
+        from prime_rs._display import to_pandas
+
+        return to_pandas(self.to_arrow())
+
+    def _repr_html_(self) -> str:
+        from prime_rs._display import fmt_ms, html_table
+
+        show = min(len(self), 10)
+        rows = [
+            (
+                i,
+                fmt_ms(float(self.latency_ms[i])),
+                f"{self.area_mm2[i]:.2f}",
+                f"{self.energy_mj[i]:.4g}",
+                "yes" if self.feasible[i] else "no",
+                str(self.reason_names()[i]),
+            )
+            for i in range(show)
+        ]
+        more = f" (first {show} shown)" if show < len(self) else ""
+        return html_table(
+            ("design", "latency (ms)", "area (mm²)", "energy (mJ)", "feasible", "reason"),
+            rows,
+            caption=repr(self) + more,
+        )
+
 
 def resolve_workload(workload: WorkloadLike) -> Workload:
     """The native handle of a built-in name, a workload file path, a handle, or an object with

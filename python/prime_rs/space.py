@@ -29,7 +29,7 @@ from prime_rs.checks import count, real
 from prime_rs.checks import seed as check_seed
 from prime_rs.errors import InvalidArgumentError, InvalidDesignError
 
-__all__ = ["SPACE", "DesignSpace", "Param"]
+__all__ = ["SPACE", "DesignDescription", "DesignSpace", "Param", "format_bytes"]
 
 #: Anything :meth:`DesignSpace.validate` accepts: one design ``(10,)`` or a batch ``(n, 10)``.
 DesignsLike = npt.ArrayLike
@@ -49,6 +49,56 @@ def _asarray(x: Any, what: str, error: type[Exception]) -> np.ndarray:
         return np.asarray(x)
     except (ValueError, TypeError) as e:  # ragged nesting, unconvertible objects
         raise error(f"{what} must be a rectangular array of numbers: {e}") from None
+
+
+def format_bytes(n: float) -> str:
+    """A byte count in the largest binary unit that keeps it >= 1: ``512 KiB``, ``2 MiB``."""
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if n >= 1 << shift:
+            return f"{n / (1 << shift):g} {unit}"
+    return f"{n:g} B"
+
+
+def format_value(unit: str, value: int) -> str:
+    """A raw parameter value with its unit, as a person reads it."""
+    if unit == "bytes":
+        return format_bytes(value)
+    if unit == "count":
+        return f"{value:,}"
+    return f"{value:,} {unit}"
+
+
+class DesignDescription(NamedTuple):
+    """One design, readable: ``(name, key, raw value, formatted value)`` per parameter.
+
+    ``str()`` gives one aligned line per parameter; in a notebook it renders as a table.
+    """
+
+    rows: tuple[tuple[str, str, int, str], ...]
+
+    def as_dict(self) -> dict[str, str]:
+        """``{physical name: formatted value}``."""
+        return {name: text for name, _key, _value, text in self.rows}
+
+    def __str__(self) -> str:
+        width = max(len(name) for name, *_ in self.rows)
+        return "\n".join(f"{name:<{width}}  {text}" for name, _key, _value, text in self.rows)
+
+    def __repr__(self) -> str:
+        return "Design(" + ", ".join(f"{k}={v}" for k, v in self.as_dict().items()) + ")"
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        body = "".join(
+            f"<tr><td>{escape(name)}</td><td>{escape(key)}</td>"
+            f"<td style='text-align:right'>{escape(text)}</td></tr>"
+            for name, key, _value, text in self.rows
+        )
+        return (
+            "<table><thead><tr><th>parameter</th><th>key</th><th>value</th></tr></thead>"
+            f"<tbody>{body}</tbody></table>"
+        )
 
 
 class DesignSpace:
@@ -127,6 +177,22 @@ class DesignSpace:
 
     def __repr__(self) -> str:
         return f"DesignSpace({self.n_params} params, {self.size:,} designs)"
+
+    def describe(self, design: DesignsLike) -> DesignDescription:
+        """One design (a ``(10,)`` index row, a batch of one, or a ``{name: value}`` mapping)
+        with units: memories in KiB/MiB, bandwidth in GB/s, instruction memory in entries."""
+        if isinstance(design, Mapping):
+            design = self.from_dict(design)
+        rows = self.validate(design)
+        if len(rows) != 1:
+            raise InvalidDesignError(f"describe takes one design, got {len(rows)}")
+        values = self.to_values(rows)[0].tolist()
+        return DesignDescription(
+            tuple(
+                (p.name, p.key, int(v), format_value(p.unit, int(v)))
+                for p, v in zip(self._params, values, strict=True)
+            )
+        )
 
     # --- conversion -------------------------------------------------------------------------
 

@@ -244,6 +244,54 @@ class Dataset:
         n_feas = int(self.feasible.sum())
         return f"Dataset({len(self):,} rows, {n_feas:,} feasible, applications={self.applications})"
 
+    def content_hash(self) -> str:
+        """SHA-256 (hex) of the rows' content: designs, applications, metrics and reasons, in
+        row order. It does not depend on the file format, compression or dictionary order, so
+        the same logs as Parquet or CSV hash alike; the metadata is not part of it."""
+        import hashlib
+
+        h = hashlib.sha256()
+        h.update(np.ascontiguousarray(self.designs).tobytes())
+        for name in _STR_COLUMNS:
+            # Rows as positions in the sorted list of the names they use: the same whatever
+            # the dictionary's order or its unused entries.
+            codes, dictionary = _codes(self.table, name)
+            used = np.unique(codes).tolist()
+            names = sorted(dictionary[c] for c in used)
+            rank = np.zeros(len(dictionary), dtype=np.int64)
+            rank[used] = [names.index(dictionary[c]) for c in used]
+            h.update("\0".join(names).encode() + b"\1")
+            h.update(rank[codes].tobytes())
+        for arr in (self.latency_ms, self.area_mm2, self.energy_mj):
+            h.update(np.ascontiguousarray(arr, dtype="<f8").tobytes())
+        h.update(np.packbits(self.feasible).tobytes())
+        return h.hexdigest()
+
+    def to_arrow(self) -> pa.Table:
+        """The rows as a pyarrow Table (string columns dictionary-encoded, as held in memory)."""
+        return self.table
+
+    def to_pandas(self) -> Any:
+        """The rows as a pandas DataFrame (needs pandas, which is optional); string columns
+        become categoricals."""
+        from prime_rs._display import to_pandas
+
+        return to_pandas(self.table)
+
+    def _repr_html_(self) -> str:
+        from prime_rs._display import fmt_ms, html_table
+
+        rows = []
+        for app in self.applications:
+            mask = self.application == app
+            ok = mask & self.feasible
+            best = float(self.latency_ms[ok].min()) if ok.any() else None
+            rows.append((app, int(mask.sum()), int(ok.sum()), fmt_ms(best)))
+        unit = self.latency_unit
+        return html_table(
+            ("application", "rows", "feasible", f"best latency ({unit})"), rows, caption=repr(self)
+        )
+
     @property
     def designs(self) -> np.ndarray:
         """(n, 10) uint8 index rows."""

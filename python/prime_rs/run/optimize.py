@@ -109,7 +109,12 @@ def run_optimize(
     with timer("data"):
         data_path = setup.data_path or cached_dataset(settings, say)
         ds = setup.ds if setup.ds is not None else data.load(data_path)
-        meta["dataset"] = {"path": str(data_path), "rows": len(ds), "applications": ds.applications}
+        meta["dataset"] = {
+            "path": str(data_path),
+            "rows": len(ds),
+            "applications": ds.applications,
+            "sha256": ds.content_hash(),
+        }
         meta["world"] = {"description": world.describe(), **world.to_metadata()}
 
     with timer("train"):

@@ -77,6 +77,42 @@ class BaselineResult:
         order = valid[np.argsort(-obj[valid], kind="stable")][:k]
         return {name: col[order] for name, col in self.evaluated.items()}
 
+    def __repr__(self) -> str:
+        best = f"best {self.best_mean_latency_ms:.4g} ms" if self.found else "nothing feasible"
+        return (
+            f"BaselineResult({self.method}, seed {self.seed}, {', '.join(self.applications)}: "
+            f"{best} in {self.simulator_calls:,}/{self.budget:,} calls)"
+        )
+
+    def _repr_html_(self) -> str:
+        from prime_rs._display import fmt_ms, html_table
+
+        rows = [(app, fmt_ms(v)) for app, v in self.best_latency_ms.items()]
+        rows.append(("geometric mean", fmt_ms(self.best_mean_latency_ms if self.found else None)))
+        return html_table(("application", "best latency (ms)"), rows, caption=repr(self))
+
+    def to_arrow(self) -> Any:
+        """Every evaluated design in call order as a pyarrow Table: the call number, the
+        parameters' raw values, latency per application, area, feasibility and objective."""
+        import pyarrow as pa
+
+        ev = self.evaluated
+        cols: dict[str, Any] = {"call": np.arange(1, len(ev["design"]) + 1, dtype=np.int64)}
+        values = SPACE.to_values(ev["design"]) if len(ev["design"]) else np.zeros((0, 10), int)
+        for j, name in enumerate(SPACE.names):
+            cols[name] = values[:, j]
+        for j, app in enumerate(self.applications):
+            cols[f"latency_ms.{app}"] = ev["latency_ms"][:, j]
+        for name in ("area_mm2", "feasible", "objective"):
+            cols[name] = ev[name]
+        return pa.table(cols)
+
+    def to_pandas(self) -> Any:
+        """:meth:`to_arrow` as a pandas DataFrame (needs pandas, which is optional)."""
+        from prime_rs._display import to_pandas
+
+        return to_pandas(self.to_arrow())
+
     def summary(self) -> dict[str, Any]:
         """A JSON-ready summary (no per-design arrays)."""
         return {

@@ -37,9 +37,6 @@ from prime_rs.train.targets import ScoreTransform
 
 __all__ = ["load", "train"]
 
-# Kendall's tau is O(n^2): computed on at most this many validation rows per application.
-_KENDALL_ROWS = 1000
-
 
 def _model_config(
     model_config: ModelConfig | Mapping[str, Any] | None, context_dim: int
@@ -73,7 +70,7 @@ def _validate(
             "n": len(f),
             "mse": float(np.mean((f - y) ** 2)),
             "spearman": spearman(f, y),
-            "kendall": kendall(f[:_KENDALL_ROWS], y[:_KENDALL_ROWS]),
+            "kendall": kendall(f, y),
         }
     mean = {
         k: float(np.mean([m[k] for m in per_app.values()])) for k in ("mse", "spearman", "kendall")
@@ -107,7 +104,8 @@ class _Progress:
                 MofNCompleteColumn(),
                 TimeRemainingColumn(),
                 TextColumn("{task.fields[info]}"),
-                console=Console(file=sys.stderr),
+                # Never Jupyter's live display (it wants ipywidgets): plain lines on stderr.
+                console=Console(file=sys.stderr, force_jupyter=False),
                 transient=False,
             )
             self.bar.start()
