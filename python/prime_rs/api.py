@@ -109,7 +109,7 @@ def optimize(
 ) -> OptimizeResult:
     """Run PRIME end to end and return the result in memory.
 
-    ``apps``: application names or workload files; ``data``: logged data (a Parquet/CSV path
+    ``apps``: an application name or workload file, or a list of them; ``data``: logged data (a Parquet/CSV path
     or a :class:`~prime_rs.data.Dataset`; None generates and caches it, as the CLI does);
     ``out``: keep the run directory there (None: keep nothing on disk); ``progress``: plain
     progress lines and bars on stderr (safe in notebooks). Any other keyword is an
@@ -139,7 +139,10 @@ def optimize(
                 f"data must be a path or a Dataset, got {type(data).__name__}"
             )
         try:
-            config = OptimizeSettings(apps=apps, data=data_path, **settings)  # type: ignore[arg-type]
+            # One name is one application (a name never holds a comma-separated list here).
+            given = [apps] if isinstance(apps, str | os.PathLike) else list(apps)
+            app_list = [os.fspath(a) if isinstance(a, os.PathLike) else a for a in given]
+            config = OptimizeSettings(apps=app_list, data=data_path, **settings)
         except TypeError as exc:
             raise InvalidArgumentError(f"unknown setting: {exc}") from None
         run_dir = Path(out) if out is not None else Path(scratch) / "run"

@@ -230,7 +230,7 @@ def reason_breakdown(reasons: list[str]) -> list[tuple[str, int, list[str]]]:
 def _rule_docs() -> dict[str, str]:
     from prime_rs import _native
 
-    docs = {name: doc for _code, name, _req, _res, doc in _native.sim_rules()}
+    docs = {name: doc for _code, name, _req, _res, doc in _native.sim.rules()}
     docs[AREA_REASON] = "the chip's area exceeds the budget"
     return docs
 
