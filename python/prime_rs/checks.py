@@ -12,6 +12,10 @@ from prime_rs.errors import InvalidArgumentError
 
 _U64_MAX = 2**64 - 1
 
+#: Upper bound on a thread count: each is an OS thread; beyond this it is a typo, and 10^6
+#: threads would take minutes to spawn before any work (reliability 1.13).
+MAX_THREADS = 1024
+
 
 def seed(value: Any) -> int:
     """A seed as a Python int in the native range (0 .. 2**64 - 1)."""
@@ -60,3 +64,13 @@ def probability(value: Any, what: str) -> float:
     if not 0.0 <= p <= 1.0:
         raise InvalidArgumentError(f"{what} must be in [0, 1], got {value!r}")
     return p
+
+
+def threads(value: Any) -> int | None:
+    """A worker-thread count: None (all cores) or 1..MAX_THREADS."""
+    if value is None:
+        return None
+    n = count(value, "threads", 1)
+    if n > MAX_THREADS:
+        raise InvalidArgumentError(f"threads must be at most {MAX_THREADS}, got {n}")
+    return n

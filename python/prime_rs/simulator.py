@@ -87,7 +87,9 @@ def _threads(threads: int | None) -> int | None:
         from prime_rs.errors import InvalidArgumentError
 
         raise InvalidArgumentError(f"threads must be a positive integer, got {threads!r}")
-    return int(threads)
+    from prime_rs.checks import threads as bounded
+
+    return bounded(threads)
 
 
 def simulate(
