@@ -257,9 +257,7 @@ def map_resumable(
             except (OSError, ValueError):
                 have = None  # a torn manifest: its shards cannot be trusted, start over
         if resume and have is not None and have != want:
-            diff = sorted(
-                k for k in set(want) | set(have) if want.get(k) != have.get(k)
-            )
+            diff = sorted(k for k in set(want) | set(have) if want.get(k) != have.get(k))
             raise InvalidArgumentError(
                 f"cannot resume: the unfinished job in {d} has other settings ({', '.join(diff)}); "
                 "rerun without --resume to start over"

@@ -320,8 +320,7 @@ def _check(
         )
     if n_designs > MAX_DESIGNS:
         raise InvalidArgumentError(
-            f"number of designs must be at most {MAX_DESIGNS:,} per application, "
-            f"got {n_designs:,}"
+            f"number of designs must be at most {MAX_DESIGNS:,} per application, got {n_designs:,}"
         )
     check_seed(seed)
     check_threads(threads)
@@ -423,8 +422,15 @@ def _shards(
     blocks_per_chunk = max(1, chunk_size // BLOCK)
     n_blocks = -(-n_designs // BLOCK)
     return [
-        _Shard(app, tuple(range(first, min(first + blocks_per_chunk, n_blocks))),
-               n_designs, seed, mode, settings, threads)  # fmt: skip
+        _Shard(
+            app,
+            tuple(range(first, min(first + blocks_per_chunk, n_blocks))),
+            n_designs,
+            seed,
+            mode,
+            settings,
+            threads,
+        )
         for app in apps
         for first in range(0, n_blocks, blocks_per_chunk)
     ]
@@ -513,9 +519,10 @@ def write_generated(
     parts = parts_dir(path)
     try:
         with dir_lock(parts, what=f"output {path}"):
-            with atomic_path(path) as tmp, pq.ParquetWriter(
-                tmp, schema, **parquet_options()
-            ) as writer:
+            with (
+                atomic_path(path) as tmp,
+                pq.ParquetWriter(tmp, schema, **parquet_options()) as writer,
+            ):
                 for table in map_resumable(
                     ex, _run_shard, shards, parts, key, save=_save_shard, load=_load_shard,
                     resume=resume, suffix=".parquet",
