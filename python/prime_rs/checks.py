@@ -27,8 +27,15 @@ def seed(value: Any) -> int:
     return s
 
 
-def count(value: Any, what: str, minimum: int = 0) -> int:
-    """An integer >= ``minimum`` (0: "non-negative", 1: "positive")."""
+#: Upper bound on rows a native kernel is asked to allocate at once (10^9 designs is 10 GB):
+#: beyond it the allocation would abort the interpreter, not raise (reliability 1.11, 1.12).
+MAX_ROWS = 10**9
+#: Upper bound on a tournament size: the kernel's cost is linear in it (reliability 1.20).
+MAX_TOURNAMENT = 100_000
+
+
+def count(value: Any, what: str, minimum: int = 0, maximum: int | None = None) -> int:
+    """An integer >= ``minimum`` (0: "non-negative", 1: "positive") and <= ``maximum``."""
     kind = {0: "a non-negative integer", 1: "a positive integer"}.get(
         minimum, f"an integer >= {minimum}"
     )
@@ -40,6 +47,8 @@ def count(value: Any, what: str, minimum: int = 0) -> int:
         raise InvalidArgumentError(f"{what} must be {kind}, got {value!r}") from None
     if v < minimum:
         raise InvalidArgumentError(f"{what} must be {kind}, got {v}")
+    if maximum is not None and v > maximum:
+        raise InvalidArgumentError(f"{what} must be at most {maximum:,}, got {v:,}")
     return v
 
 

@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from prime_rs import _native
-from prime_rs.checks import count, real
+from prime_rs.checks import MAX_ROWS, count, real
 from prime_rs.checks import seed as check_seed
 from prime_rs.errors import InvalidArgumentError, InvalidDesignError
 
@@ -296,7 +296,7 @@ class DesignSpace:
 
     def sample(self, n: int, seed: int = 0) -> npt.NDArray[np.uint8]:
         """``n`` designs drawn uniformly with replacement; deterministic for a seed."""
-        return _native.space_sample(count(n, "n"), check_seed(seed))
+        return _native.space_sample(count(n, "n", 0, MAX_ROWS), check_seed(seed))
 
     def mutate(
         self,
