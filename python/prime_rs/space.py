@@ -212,6 +212,8 @@ class DesignSpace:
                 raise InvalidDesignError("ids must be integers, got non-numeric entries") from None
         kind = arr.dtype.kind
         if kind == "f":
+            # float16 cannot hold the space's size: compare in float64 (found by fuzzing).
+            arr = arr.astype(np.float64)
             with np.errstate(invalid="ignore"):
                 bad = ~np.isfinite(arr) | (arr != np.round(arr)) | (arr < 0) | (arr >= self.size)
         elif kind in "iu":

@@ -39,7 +39,11 @@ def next_generation(
     """
     pop = SPACE.validate(population)
     try:
-        fit = np.asarray(fitness, dtype=np.float64)
+        raw = np.asarray(fitness)
+        if raw.dtype.kind not in "biuf" and raw.dtype != object:
+            # complex, dates, strings: a cast would drop parts or warn (found by fuzzing).
+            raise TypeError
+        fit = raw.astype(np.float64)
     except (TypeError, ValueError):
         raise InvalidArgumentError("fitness must be a 1-D array of numbers") from None
     if fit.ndim != 1 or fit.shape[0] != pop.shape[0]:
