@@ -68,9 +68,7 @@ def _only_typed(fn, *args, **kw) -> None:  # type: ignore[no-untyped-def]
     # Anything else (PanicException is a BaseException) fails the test with its traceback.
 
 
-FUZZ = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @FUZZ

@@ -69,7 +69,9 @@ def test_resume_simulates_only_the_missing_shards(
     assert kept == ["shard-000000.parquet", "shard-000001.parquet"]
 
     ran.clear()
-    monkeypatch.setattr(gen, "_run_shard", lambda sh: (ran.append((sh.app.name, sh.blocks)), real(sh))[1])
+    monkeypatch.setattr(
+        gen, "_run_shard", lambda sh: (ran.append((sh.app.name, sh.blocks)), real(sh))[1]
+    )
     write_generated(out, APPS, N, seed=5, chunk_size=BLOCK, resume=True)
     assert ran == [("unet", (0,)), ("unet", (1,))]
     assert out.read_bytes() == ref.read_bytes()
@@ -93,7 +95,7 @@ def test_resume_with_other_settings_is_refused_and_a_plain_rerun_starts_over(
     with pytest.raises(KeyboardInterrupt):
         write_generated(out, APPS, N, seed=1, chunk_size=BLOCK)
     monkeypatch.setattr(gen, "_run_shard", real)
-    with pytest.raises(InvalidArgumentError, match="cannot resume.*other settings"):
+    with pytest.raises(InvalidArgumentError, match=r"cannot resume.*other settings"):
         write_generated(out, APPS, N, seed=2, chunk_size=BLOCK, resume=True)
     write_generated(out, APPS, N, seed=2, chunk_size=BLOCK)  # no --resume: fresh
     ref = tmp_path / "r.parquet"
@@ -109,7 +111,9 @@ def test_map_resumable_refuses_a_torn_or_foreign_job_only_when_resuming(tmp_path
     got = list(map_resumable(ex, lambda x: x * x, [1, 2, 3], d, {"k": 1}, save=save, load=load))
     assert got == [1, 4, 9]
     (d / "shard-000001").write_text("999")  # a finished shard is trusted on resume ...
-    again = map_resumable(ex, lambda x: -1, [1, 2, 3], d, {"k": 1}, save=save, load=load, resume=True)
+    again = map_resumable(
+        ex, lambda x: -1, [1, 2, 3], d, {"k": 1}, save=save, load=load, resume=True
+    )
     assert list(again) == [1, 999, 9]
     fresh = map_resumable(ex, lambda x: x + 1, [1, 2, 3], d, {"k": 1}, save=save, load=load)
     assert list(fresh) == [2, 3, 4]  # ... and discarded without resume
@@ -121,7 +125,17 @@ def test_map_resumable_refuses_a_torn_or_foreign_job_only_when_resuming(tmp_path
 def test_generate_through_ray_gives_the_same_parquet_as_local(tmp_path: Path) -> None:
     pytest.importorskip("ray")
     local, ray = tmp_path / "local.parquet", tmp_path / "ray.parquet"
-    args = ["generate", "--apps", APPS, "--designs", str(N), "--seed", "7", "--chunk-size", str(BLOCK)]
+    args = [
+        "generate",
+        "--apps",
+        APPS,
+        "--designs",
+        str(N),
+        "--seed",
+        "7",
+        "--chunk-size",
+        str(BLOCK),
+    ]
     subprocess.run(_cli(*args, "--out", str(local)), env=_env(tmp_path), check=True, timeout=300)
     r = subprocess.run(
         _cli(*args, "--out", str(ray), "--executor", "ray", "--jobs", "2"),
@@ -197,7 +211,8 @@ def test_two_processes_writing_one_cached_dataset_never_corrupt_it(tmp_path: Pat
         f"write_generated(sys.argv[1], {APPS!r}, {N}, seed=9, chunk_size={BLOCK})"
     )
     procs = [
-        subprocess.Popen([sys.executable, "-c", code, str(out)], env=_env(tmp_path)) for _ in range(2)
+        subprocess.Popen([sys.executable, "-c", code, str(out)], env=_env(tmp_path))
+        for _ in range(2)
     ]
     assert [p.wait(timeout=300) for p in procs] == [0, 0]
     ref = tmp_path / "ref.parquet"
@@ -212,7 +227,9 @@ def test_dir_lock_refuses_a_second_holder_and_survives_removal(tmp_path: Path) -
         "import sys, time; from prime_rs.fileio import dir_lock\n"
         "with dir_lock(sys.argv[1]):\n    print('held', flush=True); time.sleep(30)\n"
     )
-    holder = subprocess.Popen([sys.executable, "-c", code, str(d)], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code, str(d)], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         with pytest.raises(OutputError, match="in use by another prime-rs process"):
