@@ -169,6 +169,10 @@ def test_oracle_batches_go_through_the_executor_with_the_same_answers() -> None:
         o.use_executor("ray")
 
 
+# Ray forks its raylet; when an earlier test has started JAX's runtime in this process, JAX
+# warns at the fork (harmless here: the child execs at once and runs no JAX).
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.filterwarnings("ignore:os.fork:RuntimeWarning")
 def test_a_command_oracle_runs_on_ray_workers(tmp_path: Path) -> None:
     pytest.importorskip("ray")
     from prime_rs import SPACE
