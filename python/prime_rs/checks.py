@@ -8,9 +8,15 @@ from typing import Any
 
 import numpy as np
 
+from prime_rs import _native
 from prime_rs.errors import InvalidArgumentError
 
 _U64_MAX = 2**64 - 1
+
+#: Upper bound on a thread count: each is an OS thread; beyond this it is a typo, and 10^6
+#: threads would take minutes to spawn before any work (reliability 1.13). The native module
+#: holds the number (it caps its own pools); this is its one Python name.
+MAX_THREADS: int = _native.sim.MAX_THREADS
 
 
 def seed(value: Any) -> int:
@@ -23,8 +29,15 @@ def seed(value: Any) -> int:
     return s
 
 
-def count(value: Any, what: str, minimum: int = 0) -> int:
-    """An integer >= ``minimum`` (0: "non-negative", 1: "positive")."""
+#: Upper bound on rows a native kernel is asked to allocate at once (10^9 designs is 10 GB):
+#: beyond it the allocation would abort the interpreter, not raise (reliability 1.11, 1.12).
+MAX_ROWS = 10**9
+#: Upper bound on a tournament size: the kernel's cost is linear in it (reliability 1.20).
+MAX_TOURNAMENT = 100_000
+
+
+def count(value: Any, what: str, minimum: int = 0, maximum: int | None = None) -> int:
+    """An integer >= ``minimum`` (0: "non-negative", 1: "positive") and <= ``maximum``."""
     kind = {0: "a non-negative integer", 1: "a positive integer"}.get(
         minimum, f"an integer >= {minimum}"
     )
@@ -36,6 +49,8 @@ def count(value: Any, what: str, minimum: int = 0) -> int:
         raise InvalidArgumentError(f"{what} must be {kind}, got {value!r}") from None
     if v < minimum:
         raise InvalidArgumentError(f"{what} must be {kind}, got {v}")
+    if maximum is not None and v > maximum:
+        raise InvalidArgumentError(f"{what} must be at most {maximum:,}, got {v:,}")
     return v
 
 
@@ -80,3 +95,13 @@ def integers(value: Any, what: str, minimum: int = 0) -> list[int]:
     if isinstance(value, str) or not isinstance(value, list | tuple):
         raise InvalidArgumentError(f"{what} must be a list of integers, got {value!r}")
     return [count(v, what, minimum) for v in value]
+
+
+def threads(value: Any) -> int | None:
+    """A worker-thread count: None (all cores) or 1..MAX_THREADS."""
+    if value is None:
+        return None
+    n = count(value, "threads", 1)
+    if n > MAX_THREADS:
+        raise InvalidArgumentError(f"threads must be at most {MAX_THREADS}, got {n}")
+    return n

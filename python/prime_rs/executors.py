@@ -15,22 +15,38 @@ stream, its id range), and the caller merges results in order.
   for the purpose when no address is given. ``pip install 'prime-rs[ray]'``.
 
 ``jobs`` bounds how many items run at once on either backend.
+
+Long jobs that must survive a crash go through :func:`map_resumable`: every finished item's
+result is kept on disk as a shard in a folder of the job, so a rerun with ``resume=True`` skips
+what is done, and results come back in item order so the caller merges them into one final
+(atomic) file exactly as an uninterrupted run would. ``prime-rs generate`` uses it; it is the
+helper for any other job split into ordered pieces (enumeration id ranges, comparison cells).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor as _PoolExecutor
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from multiprocessing import get_context
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from prime_rs.checks import count
 from prime_rs.errors import InvalidArgumentError, MissingDependencyError
 
-__all__ = ["EXECUTORS", "Executor", "LocalExecutor", "RayExecutor", "get_executor"]
+__all__ = [
+    "EXECUTORS",
+    "Executor",
+    "LocalExecutor",
+    "RayExecutor",
+    "get_executor",
+    "map_resumable",
+]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -200,3 +216,78 @@ def get_executor(
     if address is not None:
         raise InvalidArgumentError("--address is only meaningful with --executor ray")
     return LocalExecutor(jobs=jobs)
+
+
+_MANIFEST = "manifest.json"
+
+
+def map_resumable(
+    executor: Executor,
+    fn: Callable[[T], R],
+    items: Sequence[T],
+    directory: str | os.PathLike[str],
+    key: dict[str, Any],
+    *,
+    save: Callable[[R, Path], None],
+    load: Callable[[Path], R],
+    resume: bool = False,
+    suffix: str = "",
+) -> Iterator[R]:
+    """Yield ``fn(item)`` for every item, in item order, keeping each result on disk.
+
+    ``directory`` holds the job's shards: ``manifest.json`` (``key``: everything the results
+    depend on, JSON-able) and ``shard-NNNNNN{suffix}`` per finished item, written by ``save``
+    atomically (a killed run leaves whole shards or none) and read back by ``load``. With
+    ``resume`` the shards of a job with the same key are reused and only missing items run;
+    a different key is refused (:class:`InvalidArgumentError`), because mixing shards of two
+    settings would silently yield a result neither asked for. Without ``resume`` leftover
+    shards are discarded. Items run ``executor.jobs`` at a time, so memory holds at most that
+    many results. The caller deletes ``directory`` once it has merged the results.
+    """
+    from prime_rs.fileio import atomic_path, fsync_path
+
+    d = Path(directory)
+    manifest = d / _MANIFEST
+    want = json.loads(json.dumps(key))  # the key as it reads back from disk
+    if d.exists() and any(d.iterdir()):
+        have = None
+        if resume and manifest.is_file():
+            try:
+                have = json.loads(manifest.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                have = None  # a torn manifest: its shards cannot be trusted, start over
+        if resume and have is not None and have != want:
+            diff = sorted(k for k in set(want) | set(have) if want.get(k) != have.get(k))
+            raise InvalidArgumentError(
+                f"cannot resume: the unfinished job in {d} has other settings ({', '.join(diff)}); "
+                "rerun without --resume to start over"
+            )
+        if have is None:
+            for entry in d.iterdir():
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink()
+    d.mkdir(parents=True, exist_ok=True)
+    if not manifest.is_file():
+        with atomic_path(manifest) as tmp:
+            tmp.write_text(json.dumps(want, indent=1, sort_keys=True), encoding="utf-8")
+        fsync_path(d)
+
+    def shard(i: int) -> Path:
+        return d / f"shard-{i:06d}{suffix}"
+
+    items = list(items)
+    window = max(1, executor.jobs)
+    for lo in range(0, len(items), window):
+        idx = range(lo, min(lo + window, len(items)))
+        todo = [i for i in idx if not shard(i).is_file()]
+        fresh = dict(zip(todo, executor.map(fn, [items[i] for i in todo]), strict=True))
+        for i, r in fresh.items():
+            with atomic_path(shard(i)) as tmp:
+                save(r, tmp)
+        del fresh
+        # Every result is read back from its shard, fresh or resumed, so the two paths cannot
+        # differ in what they hand the caller.
+        for i in idx:
+            yield load(shard(i))

@@ -12,12 +12,12 @@ import shutil
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 from prime_rs.errors import OutputError
-from prime_rs.fileio import atomic_path
+from prime_rs.fileio import atomic_path, dir_lock
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> None:
@@ -127,3 +127,34 @@ def cache_dir() -> Path:
         return Path(root)
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "prime-rs"
+
+
+@contextmanager
+def run_lock(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Hold the run directory ``path`` for one process: another process asking for it while
+    it is held gets :class:`OutputError` at once. The directory is created if missing, and
+    removed again if the holder leaves it empty (a run refused on bad input leaves nothing)."""
+    run = Path(path)
+    if run.exists() and not run.is_dir():
+        raise OutputError(f"{run} exists and is not a directory")
+    existed = run.exists()
+    try:
+        with dir_lock(run, blocking=False, what=f"run directory {run}"):
+            yield run
+    finally:
+        if not existed:
+            with suppress(OSError):
+                run.rmdir()  # only succeeds when empty
+
+
+def cache_file(kind: str, key: str, suffix: str) -> Path:
+    """A cache file for ``key`` under ``cache_dir()/kind``. The key may hold user text (a
+    workload's name): it is reduced to safe characters plus a digest of the whole key, so it
+    can never name a path outside the cache (reliability 8.11) and distinct keys stay
+    distinct."""
+    import hashlib
+    import re
+
+    digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:12]
+    safe = re.sub(r"[^A-Za-z0-9_.+-]", "_", key).lstrip(".")[:120] or "item"
+    return cache_dir() / kind / f"{safe}-{digest}{suffix}"

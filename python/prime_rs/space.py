@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from prime_rs import _native
-from prime_rs.checks import count, real
+from prime_rs.checks import MAX_ROWS, count, real
 from prime_rs.checks import seed as check_seed
 from prime_rs.errors import InvalidArgumentError, InvalidDesignError
 
@@ -280,6 +280,8 @@ class DesignSpace:
                 raise InvalidDesignError("ids must be integers, got non-numeric entries") from None
         kind = arr.dtype.kind
         if kind == "f":
+            # float16 cannot hold the space's size: compare in float64 (found by fuzzing).
+            arr = arr.astype(np.float64)
             with np.errstate(invalid="ignore"):
                 bad = ~np.isfinite(arr) | (arr != np.round(arr)) | (arr < 0) | (arr >= self.size)
         elif kind in "iu":
@@ -364,7 +366,7 @@ class DesignSpace:
 
     def sample(self, n: int, seed: int = 0) -> npt.NDArray[np.uint8]:
         """``n`` designs drawn uniformly with replacement; deterministic for a seed."""
-        return _native.space.sample(count(n, "n"), check_seed(seed))
+        return _native.space.sample(count(n, "n", 0, MAX_ROWS), check_seed(seed))
 
     def mutate(
         self,

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,6 +20,20 @@ data_app = typer.Typer(
     help="Logged simulations: import the PRIME release or your own logs, inspect datasets.",
     no_args_is_help=True,
 )
+
+
+@contextmanager
+def resume_hint(command: str) -> Iterator[None]:
+    """Ctrl-C: say that the finished work is kept and how to continue, exit 130."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        print(
+            f"interrupted: finished chunks are kept; rerun the same `prime-rs {command}` "
+            "command with --resume to continue",
+            file=sys.stderr,
+        )
+        raise typer.Exit(130) from None
 
 
 def _emit(obj: dict[str, Any]) -> None:
@@ -62,21 +79,43 @@ def generate(
     threads: Annotated[
         int | None, typer.Option(help="Simulator threads (default: all cores).")
     ] = None,
+    executor: Annotated[
+        str, typer.Option("--executor", help="Where chunks are simulated: local or ray.")
+    ] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option("--address", help="Ray cluster address (default: start a local Ray)."),
+    ] = None,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", help="Chunks simulated at once (default 1).")
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume", help="Reuse the finished chunks of an interrupted run with these settings."
+        ),
+    ] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print a JSON summary on stdout.")
     ] = False,
 ) -> None:
     """Simulate designs for one or more applications and write a dataset."""
-    with cli_errors():
+    with cli_errors(), resume_hint("generate"):
         from prime_rs.data.generation import SearchSettings, resolve_apps, write_generated
+        from prime_rs.executors import get_executor
 
         n_apps = len(resolve_apps(apps))
         settings = SearchSettings(area_budget, population, batch, random_fraction)
-        with progress_bar(designs * n_apps, f"simulating ({mode})") as step:
-            rep = write_generated(
-                out, apps, designs, seed, mode,  # type: ignore[arg-type]
-                settings=settings, chunk_size=chunk_size, threads=threads, progress=step,
-            )  # fmt: skip
+        ex = get_executor(executor, jobs=jobs or 1, address=address)
+        try:
+            with progress_bar(designs * n_apps, f"simulating ({mode})") as step:
+                rep = write_generated(
+                    out, apps, designs, seed, mode,  # type: ignore[arg-type]
+                    settings=settings, chunk_size=chunk_size, threads=threads, progress=step,
+                    executor=ex, resume=resume,
+                )  # fmt: skip
+        finally:
+            ex.close()
         summary = {
             "path": rep.path,
             "rows": rep.rows,

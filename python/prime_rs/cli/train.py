@@ -88,9 +88,13 @@ def train(
     from prime_rs.cli.common import cli_errors
 
     with cli_errors():
+        from prime_rs import checks
         from prime_rs import data as data_mod
+        from prime_rs.runs import run_lock
         from prime_rs.train import TrainConfig
         from prime_rs.train import train as train_fn
+
+        checks.seed(seed)
 
         # Only what the user gave overrides TrainConfig, the one home of the defaults.
         given = {"steps": steps, "alpha": alpha, "beta": beta, "val_every": val_every}
@@ -107,16 +111,28 @@ def train(
         if naive:
             cfg = cfg.as_naive()
         app_list = [a.strip() for a in apps.split(",") if a.strip()]
-        result = train_fn(
-            data_mod.load(data),
-            app_list,
-            out=out,
-            config=cfg,
-            model_config={"kind": model, "n_experts": experts},
-            contexts=_parse_contexts(context or []),
-            resume=resume,
-            progress=progress and sys.stderr.isatty(),
-        )
+        dataset = data_mod.load(data)
+        # Two trainings interleaving one run directory would each report success on a mix
+        # of both: the second is refused while the first holds the directory.
+        with run_lock(out):
+            try:
+                result = train_fn(
+                    dataset,
+                    app_list,
+                    out=out,
+                    config=cfg,
+                    model_config={"kind": model, "n_experts": experts},
+                    contexts=_parse_contexts(context or []),
+                    resume=resume,
+                    progress=progress and sys.stderr.isatty(),
+                )
+            except KeyboardInterrupt:
+                print(
+                    f"interrupted: checkpoints are kept in {out}; rerun the same command "
+                    "with --resume to continue",
+                    file=sys.stderr,
+                )
+                raise typer.Exit(130) from None
     summary = {
         "run": str(out),
         "apps": list(result.apps),

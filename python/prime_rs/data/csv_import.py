@@ -80,7 +80,9 @@ class ColumnMapping:
     def from_toml(cls, path: str | os.PathLike[str]) -> ColumnMapping:
         """``application = "name"`` (optional) and a ``[columns]`` table of target = "source"."""
         try:
-            doc = tomllib.loads(Path(path).read_text())
+            doc = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except UnicodeDecodeError as e:
+            raise InvalidArgumentError(f"column mapping {path} is not UTF-8 text: {e}") from e
         except OSError as e:
             raise InvalidArgumentError(
                 f"cannot read column mapping {path}: {e.strerror or e}"

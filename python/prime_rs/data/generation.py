@@ -21,6 +21,13 @@ other applications requested, or on the thread count.
 Memory: chunks of ``chunk_size`` rows are simulated and appended to the Parquet file as row
 groups, so memory stays flat however many rows are generated; the file appears (atomically)
 only when complete.
+
+Sharding and resume (:func:`write_generated`): each chunk (a run of whole blocks of one
+application) is a shard, simulated by an executor (local threads or Ray workers, ``jobs`` at a
+time) and kept in the cache (:func:`parts_dir`) until the final file is merged from the
+shards in order. The bytes therefore do not depend on the executor or its number of workers,
+and a killed run restarted with ``resume=True`` simulates only the missing shards. A lock on
+that folder serialises writers of one output, so two processes never interleave shards.
 """
 
 from __future__ import annotations
@@ -47,6 +54,10 @@ from prime_rs.worlds import World
 BLOCK = 65_536
 #: Default rows per simulated chunk / Parquet row group.
 CHUNK = 262_144
+#: Upper bound on designs per application: 10^10 rows is ~200 GB of Parquet; more is a typo.
+MAX_DESIGNS = 10**10
+#: Upper bound on the search population / batch of mode ``search`` (held in memory).
+MAX_POPULATION = 10**7
 
 Mode = Literal["random", "search"]
 
@@ -71,8 +82,16 @@ class GenerationSearchSettings:
             )
         if self.population < 2:
             raise InvalidArgumentError(f"population must be at least 2, got {self.population}")
+        if self.population > MAX_POPULATION:
+            raise InvalidArgumentError(
+                f"population must be at most {MAX_POPULATION:,}, got {self.population:,}"
+            )
         if self.batch < 1:
             raise InvalidArgumentError(f"batch must be at least 1, got {self.batch}")
+        if self.batch > MAX_POPULATION:
+            raise InvalidArgumentError(
+                f"batch must be at most {MAX_POPULATION:,}, got {self.batch:,}"
+            )
         if not 0.0 <= self.random_fraction <= 1.0:
             raise InvalidArgumentError(
                 f"random_fraction must lie in [0, 1], got {self.random_fraction}"
@@ -213,12 +232,15 @@ def _iter_chunks(
     settings: SearchSettings,
     chunk_size: int,
     threads: int | None,
+    first_block: int = 0,
+    last_block: int | None = None,
 ) -> Iterator[tuple[pa.Table, np.ndarray]]:
-    """(table, designs) chunks of at most max(chunk_size, BLOCK) rows, app by app."""
+    """(table, designs) chunks of at most max(chunk_size, BLOCK) rows, app by app (blocks
+    ``first_block`` up to ``last_block`` only, for one shard)."""
     blocks_per_chunk = max(1, chunk_size // BLOCK)
-    n_blocks = -(-n_designs // BLOCK)
+    n_blocks = -(-n_designs // BLOCK) if last_block is None else last_block
     for app in apps:
-        for first in range(0, n_blocks, blocks_per_chunk):
+        for first in range(first_block, n_blocks, blocks_per_chunk):
             blocks = range(first, min(first + blocks_per_chunk, n_blocks))
             sizes = [min(BLOCK, n_designs - b * BLOCK) for b in blocks]
             rngs = [_block_rng(seed, app.name, b) for b in blocks]
@@ -284,13 +306,27 @@ class _SliceResult:
         return np.asarray(self._res.reason_names())[self._lo : self._hi]
 
 
-def _check(n_designs: int, seed: int, mode: str, chunk_size: int, settings: SearchSettings) -> None:
+def _check(
+    n_designs: int,
+    seed: int,
+    mode: str,
+    chunk_size: int,
+    settings: SearchSettings,
+    threads: int | None = None,
+) -> None:
+    from prime_rs.checks import seed as check_seed
+    from prime_rs.checks import threads as check_threads
+
     if isinstance(n_designs, bool) or not isinstance(n_designs, int | np.integer) or n_designs < 1:
         raise InvalidArgumentError(
             f"number of designs must be a positive integer, got {n_designs!r}"
         )
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise InvalidArgumentError(f"seed must be a non-negative integer, got {seed!r}")
+    if n_designs > MAX_DESIGNS:
+        raise InvalidArgumentError(
+            f"number of designs must be at most {MAX_DESIGNS:,} per application, got {n_designs:,}"
+        )
+    check_seed(seed)
+    check_threads(threads)
     if mode not in ("random", "search"):
         raise InvalidArgumentError(f"mode must be 'random' or 'search', got {mode!r}")
     if chunk_size < 1:
@@ -350,7 +386,7 @@ def generate(
 
         return load(out)
     s = settings or SearchSettings()
-    _check(n_designs, seed, mode, chunk_size, s)
+    _check(n_designs, seed, mode, chunk_size, s, threads)
     resolved = resolve_apps(apps)
     tables, designs = [], []
     for table, d in _iter_chunks(resolved, n_designs, seed, mode, s, chunk_size, threads):
@@ -361,6 +397,80 @@ def generate(
     table = pa.concat_tables(tables).unify_dictionaries().combine_chunks()
     meta = _metadata(resolved, n_designs, seed, mode, s)
     return Dataset(table, meta, _designs=np.concatenate(designs))
+
+
+@dataclass(frozen=True)
+class _Shard:
+    """One chunk of rows: whole blocks of one application, all it needs to be simulated
+    anywhere (a Ray worker included)."""
+
+    app: _App
+    blocks: tuple[int, ...]
+    n_designs: int
+    seed: int
+    mode: str
+    settings: SearchSettings
+    threads: int | None
+
+
+def _shards(
+    apps: list[_App],
+    n_designs: int,
+    seed: int,
+    mode: str,
+    settings: SearchSettings,
+    chunk_size: int,
+    threads: int | None,
+) -> list[_Shard]:
+    blocks_per_chunk = max(1, chunk_size // BLOCK)
+    n_blocks = -(-n_designs // BLOCK)
+    return [
+        _Shard(
+            app,
+            tuple(range(first, min(first + blocks_per_chunk, n_blocks))),
+            n_designs,
+            seed,
+            mode,
+            settings,
+            threads,
+        )
+        for app in apps
+        for first in range(0, n_blocks, blocks_per_chunk)
+    ]
+
+
+def _run_shard(sh: _Shard) -> pa.Table:
+    rows = len(sh.blocks) * BLOCK
+    (table, _), *_ = _iter_chunks(
+        [sh.app], sh.n_designs, sh.seed, sh.mode, sh.settings, rows, sh.threads,  # type: ignore[arg-type]
+        first_block=sh.blocks[0], last_block=sh.blocks[-1] + 1,
+    )  # fmt: skip
+    return table
+
+
+def _save_shard(table: pa.Table, path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    pq.write_table(table, path, compression="zstd")
+
+
+def _load_shard(path: Path) -> pa.Table:
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path)
+
+
+def parts_dir(path: str | os.PathLike[str]) -> Path:
+    """Where the finished shards of an unfinished ``write_generated(path, ...)`` are kept: in
+    the cache (``$PRIME_RS_CACHE/partial/``), keyed by the output's absolute path, so the
+    output's folder only ever holds complete files."""
+    import hashlib
+
+    from prime_rs.runs import cache_dir
+
+    p = Path(path).absolute()
+    digest = hashlib.sha256(str(p).encode("utf-8", "surrogateescape")).hexdigest()[:20]
+    return cache_dir() / "partial" / f"generate-{digest}"
 
 
 def write_generated(
@@ -374,38 +484,70 @@ def write_generated(
     chunk_size: int = CHUNK,
     threads: int | None = None,
     progress: Callable[[int], None] | None = None,
+    executor: Any = None,
+    jobs: int | None = None,
+    resume: bool = False,
 ) -> GenerateReport:
     """Simulate `n_designs` designs per application straight into a Parquet file, chunk by chunk
-    (flat memory); the file appears atomically when complete."""
+    (flat memory); the file appears atomically when complete.
+
+    ``executor`` (a :class:`prime_rs.executors.Executor`, or a name for
+    :func:`~prime_rs.executors.get_executor` with ``jobs``, default 1) simulates the chunks,
+    that many at a time; the bytes written do not depend on it. Finished chunks are kept in
+    :func:`parts_dir` until the file is complete; ``resume=True`` reuses those of an
+    interrupted run with the same settings instead of simulating them again."""
     import pyarrow.parquet as pq
 
-    from prime_rs.fileio import atomic_path, check_writable
+    from prime_rs.executors import get_executor, map_resumable
+    from prime_rs.fileio import atomic_path, check_writable, dir_lock
 
     s = settings or SearchSettings()
-    _check(n_designs, seed, mode, chunk_size, s)
+    _check(n_designs, seed, mode, chunk_size, s, threads)
     resolved = resolve_apps(apps)
     check_writable(path)
     meta = _metadata(resolved, n_designs, seed, mode, s)
     meta["prime_rs.format_version"] = "1"
     schema = file_schema(with_energy=True, metadata=meta)
+    shards = _shards(resolved, n_designs, seed, mode, s, chunk_size, threads)
+    # Everything the bytes depend on (a loaded workload by its operator table's digest).
+    key = {
+        "metadata": meta,
+        "chunk_size": chunk_size,
+        "workloads": [_workload_key(a) for a in resolved],
+    }
+    # One chunk at a time unless asked: the simulator already uses every core per chunk.
+    ex = get_executor(executor, jobs=jobs or 1, address=None)
     t0 = time.perf_counter()
     rows = feasible = 0
-    with atomic_path(path) as tmp:
-        try:
-            with pq.ParquetWriter(tmp, schema, **parquet_options()) as writer:
-                for table, _ in _iter_chunks(
-                    resolved, n_designs, seed, mode, s, chunk_size, threads
-                ):
+    parts = parts_dir(path)
+    try:
+        with dir_lock(parts, what=f"output {path}"):
+            with (
+                atomic_path(path) as tmp,
+                pq.ParquetWriter(tmp, schema, **parquet_options()) as writer,
+            ):
+                for table in map_resumable(
+                    ex, _run_shard, shards, parts, key, save=_save_shard, load=_load_shard,
+                    resume=resume, suffix=".parquet",
+                ):  # fmt: skip
                     plain = table.cast(schema.remove_metadata()).replace_schema_metadata(meta)
                     writer.write_table(plain, row_group_size=max(chunk_size, BLOCK))
                     rows += table.num_rows
                     feasible += int(np.asarray(table.column("feasible")).sum())
                     if progress:
                         progress(table.num_rows)
-        except OSError as e:
-            if isinstance(e, OutputError):
-                raise
-            raise OutputError(f"cannot write {path}: {e}") from e
+            # The file is in place: the shards are not needed any more. The locked folder
+            # itself goes last (a waiting writer notices and starts afresh).
+            for entry in list(parts.iterdir()):
+                entry.unlink()
+            parts.rmdir()
+    except OSError as e:
+        if isinstance(e, OutputError):
+            raise
+        raise OutputError(f"cannot write {path}: {e}") from e
+    finally:
+        if executor is None or isinstance(executor, str):
+            ex.close()
     return GenerateReport(
         path=str(path),
         rows=rows,
@@ -416,3 +558,15 @@ def write_generated(
         seconds=time.perf_counter() - t0,
         metadata=meta,
     )
+
+
+def _workload_key(app: _App) -> str:
+    import hashlib
+
+    if isinstance(app.workload, str):
+        return app.workload
+    h = hashlib.sha256()
+    for name in sorted(app.workload.ops):
+        h.update(name.encode())
+        h.update(np.ascontiguousarray(np.asarray(app.workload.ops[name])).tobytes())
+    return f"{app.name}:{h.hexdigest()[:16]}"

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from prime_rs.data.dataset import Dataset, _codes
+from prime_rs.errors import InvalidArgumentError
 from prime_rs.task import DEFAULT_AREA_BUDGET
 
 
@@ -63,6 +64,16 @@ def stats(
     ds: Dataset, area_budget: float | None = DEFAULT_AREA_BUDGET
 ) -> tuple[list[AppStats], AppStats]:
     """(one row per application sorted by name, the total over all rows)."""
+    if area_budget is not None and not (
+        isinstance(area_budget, int | float | np.floating | np.integer)
+        and not isinstance(area_budget, bool)
+        and math.isfinite(area_budget)
+        and area_budget > 0
+    ):
+        # A NaN budget would count every row as over it (and is not JSON).
+        raise InvalidArgumentError(
+            f"area budget must be a positive finite number (mm²), got {area_budget!r}"
+        )
     codes, dictionary = _codes(ds.table, "application")
     lat, area, feas = ds.latency_ms, ds.area_mm2, ds.feasible
     rows = []

@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -118,12 +118,43 @@ class Oracle(ABC):
     world: str = "external"
 
     def __init__(self, *, batch_size: int | None = None, jobs: int = 1) -> None:
+        from prime_rs.executors import MAX_JOBS
+
         self._batch_size = None if batch_size is None else count(batch_size, "batch_size", 1)
         self._jobs = count(jobs, "jobs", 1)
+        if self._jobs > MAX_JOBS:
+            raise InvalidArgumentError(f"jobs must be at most {MAX_JOBS}, got {self._jobs}")
+        self._executor: Any = None
         self._cache: dict[tuple[int, str], tuple[float, float, bool, str]] = {}
         self._lock = threading.Lock()
         self._calls = 0
         self._cache_hits = 0
+
+    def use_executor(self, executor: Any) -> None:
+        """Run batches on ``executor`` (a :class:`prime_rs.executors.Executor`, e.g. Ray
+        workers for a slow external simulator) instead of this process's threads; its
+        ``jobs`` then bounds how many batches run at once. Answers do not depend on it: each
+        batch is a pure function of its designs, merged in order here. The oracle is sent to
+        the workers without its cache."""
+        from prime_rs.executors import Executor
+
+        if executor is not None and not isinstance(executor, Executor):
+            raise InvalidArgumentError(f"executor must be an Executor, got {executor!r}")
+        self._executor = executor
+        if executor is not None:
+            self._jobs = executor.jobs
+
+    def __getstate__(self) -> dict[str, Any]:
+        # What a worker needs to evaluate a batch: not the lock, cache or executor.
+        state = dict(self.__dict__)
+        state["_lock"] = None
+        state["_cache"] = {}
+        state["_executor"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     @property
     def calls(self) -> int:
@@ -184,29 +215,39 @@ class Oracle(ABC):
         size = self._batch_size or len(rows)
         chunks = [(rows[s : s + size], ids[s : s + size]) for s in range(0, len(rows), size)]
 
-        def one(chunk: tuple[np.ndarray, np.ndarray]) -> None:
-            part, part_ids = chunk
-            raw = self._evaluate(part, apps)
-            lat, ar, feas, rsn = check_raw_result(self.name, len(part), len(apps), *raw)
-            with self._lock:
-                for k, design_id in enumerate(part_ids.tolist()):
-                    for j, a in enumerate(apps):
-                        self._cache[(design_id, a)] = (
-                            float(lat[k, j]),
-                            float(ar[k]),
-                            bool(feas[k, j]),
-                            str(rsn[k, j]),
-                        )
-                self._calls += len(part)
+        from prime_rs.executors import LocalExecutor
 
-        if self._jobs == 1 or len(chunks) == 1:
-            for c in chunks:
-                one(c)
-        else:
-            with ThreadPoolExecutor(max_workers=min(self._jobs, len(chunks))) as pool:
-                # list() re-raises the first failure; finished chunks stay cached (they are
-                # complete answers), the failed one is not recorded.
-                list(pool.map(one, chunks))
+        executor = self._executor or LocalExecutor(jobs=self._jobs)
+        # Batch by batch in windows of ``jobs``: a failure keeps the finished batches cached
+        # (they are complete answers) and records nothing of the failed one.
+        window = max(1, executor.jobs)
+        for lo in range(0, len(chunks), window):
+            part_chunks = chunks[lo : lo + window]
+            answers = executor.map(_EvaluateBatch(self, apps), [part for part, _ in part_chunks])
+            with self._lock:
+                for (part, part_ids), (lat, ar, feas, rsn) in zip(
+                    part_chunks, answers, strict=True
+                ):
+                    for k, design_id in enumerate(part_ids.tolist()):
+                        for j, a in enumerate(apps):
+                            self._cache[(design_id, a)] = (
+                                float(lat[k, j]),
+                                float(ar[k]),
+                                bool(feas[k, j]),
+                                str(rsn[k, j]),
+                            )
+                    self._calls += len(part)
+
+
+class _EvaluateBatch:
+    """One batch's checked answer (a picklable callable, so Ray workers can run it)."""
+
+    def __init__(self, oracle: Oracle, apps: tuple[str, ...]) -> None:
+        self.oracle, self.apps = oracle, apps
+
+    def __call__(self, part: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        raw = self.oracle._evaluate(part, self.apps)
+        return check_raw_result(self.oracle.name, len(part), len(self.apps), *raw)
 
 
 def _check_applications(applications: Sequence[str]) -> tuple[str, ...]:

@@ -40,9 +40,11 @@ def oracle_from_spec(
     jobs: int = 1,
     batch_size: int | None = None,
     workloads: Mapping[str, Any] | None = None,
+    executor: Any = None,
 ) -> Oracle:
     """``"builtin"`` (the native simulator), ``"none"`` (:class:`NoOracle`) or a command line
-    (:class:`~prime_rs.oracles.CommandOracle`, checked to be runnable now)."""
+    (:class:`~prime_rs.oracles.CommandOracle`, checked to be runnable now). ``executor``
+    (a :class:`prime_rs.executors.Executor`) carries the batches instead of local threads."""
     from prime_rs.oracles.builtin import BuiltinOracle
     from prime_rs.oracles.command import CommandOracle
 
@@ -51,10 +53,14 @@ def oracle_from_spec(
             "--oracle takes 'builtin', 'none' or a command line, got an empty value"
         )
     s = spec.strip()
+    oracle: Oracle
     if s == "builtin":
-        return BuiltinOracle(workloads, batch_size=batch_size, jobs=jobs)
-    if s == NO_ORACLE:
+        oracle = BuiltinOracle(workloads, batch_size=batch_size, jobs=jobs)
+    elif s == NO_ORACLE:
         return NoOracle()
-    oracle = CommandOracle(s, timeout=timeout, batch_size=batch_size, jobs=jobs)
-    oracle.check_runnable()
+    else:
+        oracle = CommandOracle(s, timeout=timeout, batch_size=batch_size, jobs=jobs)
+        oracle.check_runnable()
+    if executor is not None:
+        oracle.use_executor(executor)
     return oracle

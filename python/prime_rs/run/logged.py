@@ -41,7 +41,7 @@ def cached_dataset(
             f"sim{model}",
         ]
     )
-    path = runs.cache_dir() / "datasets" / f"{key}.parquet"
+    path = runs.cache_file("datasets", key, ".parquet")
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)

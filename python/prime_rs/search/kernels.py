@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from prime_rs import _native
-from prime_rs.checks import count, real
+from prime_rs.checks import MAX_ROWS, MAX_TOURNAMENT, count, real
 from prime_rs.checks import seed as check_seed
 from prime_rs.errors import InvalidArgumentError
 from prime_rs.space import SPACE, DesignsLike
@@ -39,7 +39,11 @@ def next_generation(
     """
     pop = SPACE.validate(population)
     try:
-        fit = np.asarray(fitness, dtype=np.float64)
+        raw = np.asarray(fitness)
+        if raw.dtype.kind not in "biuf" and raw.dtype != object:
+            # complex, dates, strings: a cast would drop parts or warn (found by fuzzing).
+            raise TypeError
+        fit = raw.astype(np.float64)
     except (TypeError, ValueError):
         raise InvalidArgumentError("fitness must be a 1-D array of numbers") from None
     if fit.ndim != 1 or fit.shape[0] != pop.shape[0]:
@@ -50,9 +54,9 @@ def next_generation(
     return _native.search.next_generation(
         pop,
         np.ascontiguousarray(fit),
-        count(n_children, "n_children"),
+        count(n_children, "n_children", 0, MAX_ROWS),
         check_seed(seed),
-        count(tournament_size, "tournament_size"),
+        count(tournament_size, "tournament_size", 0, MAX_TOURNAMENT),
         real(crossover_prob, "crossover_prob"),
         real(mutation_rate, "mutation_rate"),
         real(step_prob, "step_prob"),

@@ -412,12 +412,7 @@ def _append_jsonl(path: Path, record: dict[str, Any]) -> None:
 
 def _truncate_metrics(path: Path, step: int) -> None:
     """Drop records after the resumed checkpoint (they are recomputed)."""
-    if not path.exists():
-        return
-    keep = [
-        ln for ln in path.read_text().splitlines() if ln.strip() and json.loads(ln)["step"] <= step
-    ]
-    path.write_text("".join(ln + "\n" for ln in keep))
+    checkpoint.truncate_metrics(path, step)
 
 
 def load(run_dir: str | os.PathLike[str], which: str = "best") -> TrainedModel:

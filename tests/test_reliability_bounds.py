@@ -1,0 +1,243 @@
+"""Bounds on every size a user gives, and the config/CLI input FAILs of the reliability review
+on the data, generate, train and checkpoint paths (each with the review's number)."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import prime_rs
+from prime_rs import SPACE
+from prime_rs.data import generate
+from prime_rs.data.generation import SearchSettings, write_generated
+from prime_rs.data.summary import stats
+from prime_rs.errors import CheckpointError, InvalidArgumentError, OutputError
+from prime_rs.executors import LocalExecutor
+from prime_rs.search import next_generation
+from prime_rs.train import TrainConfig, train
+from prime_rs.train import checkpoint as ckpt
+
+APP = "mobilenet_v2"
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "PRIME_RS_CACHE": str(tmp_path / "cache"), "JAX_PLATFORMS": "cpu"}
+
+
+def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "prime_rs", *args],
+        env=_env(tmp_path), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: SPACE.sample(10**12), "n must be at most"),  # 1.11
+        (lambda: SPACE.sample(2**62), "n must be at most"),  # 1.12
+        (lambda: next_generation(SPACE.sample(4), [0.0] * 4, 10**12), "n_children must be at most"),
+        (lambda: next_generation(SPACE.sample(8), np.zeros(8), 4, tournament_size=10**9),
+         "tournament_size must be at most"),  # 1.20
+        (lambda: next_generation(SPACE.sample(8), np.zeros(8), 4, tournament_size=2**64),
+         "tournament_size must be at most"),  # 1.14
+        (lambda: prime_rs.simulate(prime_rs.EDGETPU_REFERENCE, APP, threads=10**6),
+         "threads must be at most"),  # 1.13
+        (lambda: prime_rs.simulate(prime_rs.EDGETPU_REFERENCE, APP, threads=2**64),
+         "threads must be at most"),  # 1.14
+        (lambda: generate(APP, 10**20), "designs must be at most"),  # 5.10
+        (lambda: generate(APP, 10, seed=2**64), "seed must be in"),
+        (lambda: generate(APP, 10, threads=10**6), "threads must be at most"),
+        (lambda: generate(APP, 10, mode="search", settings=SearchSettings(population=10**12)),
+         "population must be at most"),  # 8.4
+        (lambda: generate(APP, 10, mode="search", settings=SearchSettings(batch=10**12)),
+         "batch must be at most"),
+        (lambda: LocalExecutor(jobs=10**6), "jobs must be at most"),
+    ],
+)  # fmt: skip
+def test_sizes_are_bounded_with_a_typed_error(call, message: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InvalidArgumentError, match=message):
+        call()
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--designs", "99999999999999999999"],  # 5.10
+        ["--designs", "10", "--threads", "99999999999999999999"],  # 5.12
+        ["--designs", "10", "--threads", "1000000"],  # 1.13
+        ["--designs", "10", "--jobs", "1000000"],
+        ["--designs", "10", "--seed", "-1"],
+        ["--designs", "10", "--executor", "dask"],
+        ["--designs", "10", "--address", "127.0.0.1:1"],  # only with --executor ray
+    ],
+)
+def test_generate_refuses_absurd_sizes_before_any_work(tmp_path: Path, flags: list[str]) -> None:
+    out = tmp_path / "z.parquet"
+    r = _cli(tmp_path, "generate", "--apps", APP, "--out", str(out), *flags)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.startswith("error: ") and "Traceback" not in r.stderr
+    assert not out.exists()
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("d") / "d.parquet"
+    write_generated(path, APP, 3000, seed=1)
+    return path
+
+
+def _train(data: Path, out: Path, steps: int = 4, resume: bool = False):  # type: ignore[no-untyped-def]
+    return train(
+        prime_rs.data.load(data), [APP], out=out, resume=resume,
+        config=TrainConfig(steps=steps, val_every=2, seed=3), model_config={"kind": "mlp"},
+    )  # fmt: skip
+
+
+def test_6_7_a_torn_metrics_line_does_not_break_resume(small: Path, tmp_path: Path) -> None:
+    run = tmp_path / "tE"
+    _train(small, run, steps=4)
+    with (run / "metrics.jsonl").open("a") as f:
+        f.write('{"step": 6, "time_s": 1.2, "train_al')
+    _train(small, run, steps=6, resume=True)
+    steps = [json.loads(ln)["step"] for ln in (run / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [2, 4, 6]
+
+
+def test_6_7_a_garbled_line_before_the_end_is_a_checkpoint_error(
+    small: Path, tmp_path: Path
+) -> None:
+    run = tmp_path / "tG"
+    _train(small, run, steps=4)
+    lines = (run / "metrics.jsonl").read_text().splitlines()
+    (run / "metrics.jsonl").write_text("garbage\n" + "\n".join(lines) + "\n")
+    with pytest.raises(CheckpointError, match="line 1 is not a metrics record"):
+        _train(small, run, steps=6, resume=True)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("step", "4", "'step' must be a non-negative integer"),
+        ("step", True, "'step' must be a non-negative integer"),
+        ("bad_vals", -1, "'bad_vals' must be"),
+        ("best", "x", "'best' must be a number"),
+        ("rng_state", {"bit_generator": "MT19937", "state": {}}, "not a PCG64 state"),
+        ("rng_state", "nope", "not a PCG64 state"),
+    ],
+)
+def test_6_9_tampered_checkpoint_meta_is_a_checkpoint_error(
+    small: Path, tmp_path: Path, field: str, value: object, message: str
+) -> None:
+    run = tmp_path / "tQ"
+    _train(small, run, steps=2)
+    target, _ = ckpt.read_pointer(run, "latest")
+    meta = json.loads((target / "meta.json").read_text())
+    meta[field] = value
+    (target / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(CheckpointError, match=message):
+        _train(small, run, steps=4, resume=True)
+
+
+def test_6_9_on_the_cli_exit_2(small: Path, tmp_path: Path) -> None:
+    run = tmp_path / "tC"
+    _train(small, run, steps=2)
+    target, _ = ckpt.read_pointer(run, "latest")
+    meta = json.loads((target / "meta.json").read_text())
+    meta["step"] = "2"
+    (target / "meta.json").write_text(json.dumps(meta))
+    r = _cli(tmp_path, "train", "--data", str(small), "--apps", APP, "--out", str(run),
+             "--steps", "4", "--val-every", "2", "--seed", "3", "--model", "mlp", "--resume",
+             "--no-progress")  # fmt: skip
+    assert r.returncode == 2 and "error: checkpoint" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_5_4_disk_full_mid_save_is_an_output_error_and_leaves_no_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import equinox as eqx
+
+    real = eqx.tree_serialise_leaves
+    calls = {"n": 0}
+
+    def full_disk(path, tree):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 2:  # the state file of the first checkpoint
+            real(path, tree)
+            raise RuntimeError(OSError(errno.ENOSPC, "No space left on device"))
+        return real(path, tree)
+
+    monkeypatch.setattr(eqx, "tree_serialise_leaves", full_disk)
+    model = eqx.nn.Linear(2, 2, key=__import__("jax").random.key(0))
+    with pytest.raises(OutputError, match="cannot write checkpoint"):
+        ckpt.save(tmp_path, 1, model, model, {"x": np.zeros(2)}, {"a": 1})
+    root = tmp_path / "checkpoints"
+    assert sorted(p.name for p in root.iterdir()) == []  # no .step-* and no pointer
+    with pytest.raises(CheckpointError):
+        ckpt.read_pointer(tmp_path, "latest")
+
+
+def test_litter_of_a_killed_save_is_removed_by_the_next(tmp_path: Path) -> None:
+    import equinox as eqx
+    import jax
+
+    root = tmp_path / "checkpoints"
+    (root / ".step-000002.abc").mkdir(parents=True)
+    (root / ".step-000002.abc" / "model.eqx").write_bytes(b"half")
+    model = eqx.nn.Linear(2, 2, key=jax.random.key(0))
+    ckpt.save(tmp_path, 3, model, None, {"x": np.zeros(2)}, {"a": 1})
+    assert sorted(p.name for p in root.iterdir()) == ["latest.json", "step-000003"]
+
+
+@pytest.mark.parametrize("seed", ["-1", "99999999999999999999999"])
+def test_9_2_train_seed_out_of_range_exits_2(small: Path, tmp_path: Path, seed: str) -> None:
+    r = _cli(tmp_path, "train", "--data", str(small), "--apps", APP, "--out",
+             str(tmp_path / "t9"), "--steps", "1", "--seed", seed)  # fmt: skip
+    assert r.returncode == 2 and "error: seed must be in" in r.stderr, r.stderr
+    assert not (tmp_path / "t9").exists()
+
+
+@pytest.mark.parametrize("budget", [float("nan"), -5.0, float("inf"), 0.0])
+def test_9_4_stats_area_budget_must_be_positive_finite(small: Path, budget: float) -> None:
+    with pytest.raises(InvalidArgumentError, match="area budget must be a positive finite"):
+        stats(prime_rs.data.load(small), budget)
+
+
+def test_9_4_stats_nan_budget_on_the_cli(small: Path, tmp_path: Path) -> None:
+    r = _cli(tmp_path, "data", "stats", str(small), "--area-budget", "nan", "--json")
+    assert r.returncode == 2 and "error: area budget" in r.stderr, r.stderr
+
+
+def test_8_6_non_utf8_mapping_toml_exits_2(small: Path, tmp_path: Path) -> None:
+    m = tmp_path / "m.toml"
+    m.write_bytes(b"\xff\xfe")
+    csv = tmp_path / "g.csv"
+    prime_rs.data.load(small).to_csv(csv)
+    r = _cli(tmp_path, "data", "import-csv", str(csv), "--mapping", str(m), "--out",
+             str(tmp_path / "m.parquet"))  # fmt: skip
+    assert r.returncode == 2 and "is not UTF-8 text" in r.stderr, r.stderr
+
+
+def test_8_11_a_workload_name_never_steers_the_cache_path(tmp_path: Path) -> None:
+    wl = tmp_path / "rel.json"
+    wl.write_text(json.dumps({"name": "../../escaped", "layers": [
+        {"type": "conv2d", "in_h": 32, "in_w": 32, "in_c": 3, "out_c": 16, "kernel": 3}]}))  # fmt: skip
+    cache = tmp_path / "cache" / "inner"
+    env = {**_env(tmp_path), "PRIME_RS_CACHE": str(cache)}
+    code = (
+        "import sys; from prime_rs.pipeline import OptimizeSettings, cached_dataset; "
+        "print(cached_dataset(OptimizeSettings(apps=[sys.argv[1]], dataset_designs=2000)))"
+    )
+    r = subprocess.run([sys.executable, "-c", code, str(wl)], env=env, capture_output=True,
+                       text=True, timeout=300)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    path = Path(r.stdout.strip().splitlines()[-1]).resolve()
+    assert path.parent == (cache / "datasets").resolve() and path.is_file()
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["inner"]
