@@ -166,8 +166,10 @@ class RayExecutor(Executor):
                 for ref in done:
                     results[pending.pop(ref)] = ray.get(ref)
         except ray.exceptions.RayTaskError as e:
-            for ref in pending:
-                ray.cancel(ref)
+            # Let the tasks in flight finish rather than cancel them: a cancel racing a task's
+            # completion has crashed Ray's core worker here. No new item is started.
+            if pending:
+                ray.wait(list(pending), num_returns=len(pending))
             cause = getattr(e, "cause", None)
             if isinstance(cause, BaseException):
                 raise cause from None

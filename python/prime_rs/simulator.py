@@ -141,19 +141,9 @@ def resolve_workload(workload: WorkloadLike) -> Workload:
 
 
 def _threads(threads: int | None) -> int | None:
-    if threads is None:
-        return None
-    if (
-        isinstance(threads, bool)
-        or not isinstance(threads, int | np.integer)
-        or not 1 <= threads <= MAX_THREADS
-    ):
-        from prime_rs.errors import InvalidArgumentError
+    from prime_rs.checks import threads as check_threads
 
-        raise InvalidArgumentError(
-            f"threads must be an integer in 1..={MAX_THREADS}, got {threads!r}"
-        )
-    return int(threads)
+    return check_threads(threads)
 
 
 def simulate(designs: Any, workload: WorkloadLike, threads: int | None = None) -> SimResult:
