@@ -127,15 +127,7 @@ def file_lock(
     except OSError as e:
         raise OutputError(f"cannot create lock file {p}: {e.strerror or e}") from e
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
-        except OSError as e:
-            if e.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
-                raise OutputError(
-                    f"{what or p} is in use by another prime-rs process; wait for it to finish "
-                    "or choose another output"
-                ) from None
-            raise OutputError(f"cannot lock {p}: {e.strerror or e}") from e
+        _flock(fd, p, blocking, what)
         yield p
     finally:
         os.close(fd)
@@ -162,15 +154,7 @@ def dir_lock(
         except OSError as e:
             raise OutputError(f"cannot create {p}: {e.strerror or e}") from e
         try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
-            except OSError as e:
-                if e.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
-                    raise OutputError(
-                        f"{what or p} is in use by another prime-rs process; wait for it to "
-                        "finish or choose another output"
-                    ) from None
-                raise OutputError(f"cannot lock {p}: {e.strerror or e}") from e
+            _flock(fd, p, blocking, what)
             try:
                 same = os.stat(p).st_ino == os.fstat(fd).st_ino
             except FileNotFoundError:
@@ -180,3 +164,17 @@ def dir_lock(
                 return
         finally:
             os.close(fd)
+
+
+def _flock(fd: int, path: Path, blocking: bool, what: str | None) -> None:
+    """Take the exclusive lock on an open file or directory; a lock held elsewhere is an
+    OutputError naming ``what`` when not ``blocking``."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+    except OSError as e:
+        if e.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+            raise OutputError(
+                f"{what or path} is in use by another prime-rs process; wait for it to finish "
+                "or choose another output"
+            ) from None
+        raise OutputError(f"cannot lock {path}: {e.strerror or e}") from e
