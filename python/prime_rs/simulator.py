@@ -17,14 +17,16 @@ from typing import Any, Protocol
 import numpy as np
 
 from prime_rs import _native
+from prime_rs import checks as _checks
 from prime_rs.space import SPACE
 from prime_rs.workloads import Workload
 
 #: Reason names indexed by reason code (``REASONS[0] == ""``: feasible).
 REASONS: tuple[str, ...] = tuple(_native.sim.reason_names())
 
-#: Largest ``threads`` value accepted (starting more OS threads than this would only stall).
-MAX_THREADS: int = _native.sim.MAX_THREADS
+#: Largest ``threads`` value accepted (starting more OS threads than this would only stall);
+#: the native pools' cap, named once in :mod:`prime_rs.checks`.
+MAX_THREADS: int = _checks.MAX_THREADS
 
 #: A stable hash of the simulator's version, model revision, design space, constants and
 #: feasibility rules (``rust/prime-core/src/sim/fingerprint.rs``). Generated datasets record it

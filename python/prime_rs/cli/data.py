@@ -40,6 +40,17 @@ def _emit(obj: dict[str, Any]) -> None:
     print(json.dumps(obj, indent=2, allow_nan=False))
 
 
+def _written(ds: Any, out: Path) -> dict[str, Any]:
+    """What every command that writes a dataset reports about it."""
+    return {
+        "path": str(out),
+        "rows": len(ds),
+        "applications": ds.applications,
+        "world": ds.world.describe(),
+        "latency_unit": ds.latency_unit,
+    }
+
+
 def generate(
     apps: Annotated[
         str, typer.Option("--apps", help="Comma-separated application names or workload files.")
@@ -281,13 +292,9 @@ def import_csv(
         m = mapping_from(map_ or [], mapping, app)
         ds = run(file, out, m, allow_unknown_apps=allow_unknown_apps, latency_unit=latency_unit)
         summary = {
-            "path": str(out),
-            "rows": len(ds),
+            **_written(ds, out),
             "feasible": int(ds.feasible.sum()),
-            "applications": ds.applications,
             "data_only_applications": ds.data_only_applications,
-            "world": ds.world.describe(),
-            "latency_unit": ds.latency_unit,
         }
         if as_json:
             _emit(summary)
@@ -365,13 +372,7 @@ def merge(
         from prime_rs.data.merge import merge_files
 
         ds = merge_files(files, out, allow_mixed_worlds=allow_mixed_worlds)
-        summary = {
-            "path": str(out),
-            "rows": len(ds),
-            "applications": ds.applications,
-            "world": ds.world.describe(),
-            "latency_unit": ds.latency_unit,
-        }
+        summary = _written(ds, out)
         if as_json:
             _emit(summary)
         else:
