@@ -15,7 +15,14 @@ from hypothesis.extra.numpy import arrays
 
 import prime_rs
 from prime_rs import SPACE, errors, workloads
-from prime_rs.reference import area_numpy, area_python, simulate_numpy, simulate_python
+from prime_rs.reference import (
+    area_numpy,
+    area_python,
+    breakdown,
+    python_sim,
+    simulate_numpy,
+    simulate_python,
+)
 from prime_rs.simulator import REASONS
 
 BUILTINS = workloads.names()
@@ -52,6 +59,28 @@ def test_native_matches_python_and_numpy(name: str, designs: np.ndarray) -> None
 def test_native_matches_numpy_on_many_random_designs(name: str) -> None:
     designs = SPACE.sample(20_000, seed=7)
     _assert_same(prime_rs.simulate(designs, name), simulate_numpy(designs, name))
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v2", "rnnt_encoder", "unet"])
+def test_breakdown_adds_up_to_the_latency(name: str) -> None:
+    designs = SPACE.sample(2_000, seed=3)
+    sim = prime_rs.simulate(designs, name)
+    design = designs[np.flatnonzero(sim.feasible)[0]]
+    rows = breakdown(design, name)
+    assert len(rows) == len(workloads.load(name).ops["m"])
+    ops_ns = sum(r.latency_ns for r in rows)
+    total = ops_ns + python_sim.fixed_cost_ns(len(rows), sum(r.instr_entries for r in rows))
+    np.testing.assert_allclose(
+        total * 1e-6, prime_rs.simulate(design, name).latency_ms[0], rtol=1e-9
+    )
+    for r in rows:
+        assert r.map_cycles == max(r.compute_cycles, r.transfer_cycles)
+        assert r.mapping in (("a", "b") if r.gemm else ("",))
+
+
+def test_breakdown_takes_one_design() -> None:
+    with pytest.raises(errors.InvalidArgumentError, match="one design"):
+        breakdown(SPACE.sample(2, seed=0), "mobilenet_v2")
 
 
 @settings(max_examples=50, deadline=None)

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from prime_rs.errors import InvalidArgumentError
 from prime_rs.reference import numpy_sim, python_sim
 from prime_rs.reference._common import prepare
 from prime_rs.simulator import HasOps, SimResult, _threads, resolve_workload
@@ -34,6 +35,18 @@ def simulate_numpy(
     return SimResult(**numpy_sim.simulate_arrays(rows, prepare(resolve_workload(workload).ops)))
 
 
+def breakdown(design: Any, workload: str | os.PathLike[str] | HasOps) -> list[python_sim.OpRow]:
+    """The model's per-op view of one design on a workload: which mapping won, compute and
+    transfer cycles, DRAM and on-chip bytes, each op's latency before the fixed costs (which
+    :func:`python_sim.fixed_cost_ns` gives) and its instruction entries. The per-layer tables
+    of docs/fidelity.md are built from it."""
+    rows = SPACE.validate([design] if np.ndim(design) == 1 else design)
+    if len(rows) != 1:
+        raise InvalidArgumentError(f"breakdown takes one design, got {len(rows)}")
+    values = tuple(python_sim.PARAM_VALUES[j][i] for j, i in enumerate(rows[0]))
+    return python_sim.op_rows(values, prepare(resolve_workload(workload).ops))
+
+
 def area_python(designs: Any) -> np.ndarray:
     rows = SPACE.validate(designs)
     return np.array([python_sim.area_one(tuple(int(v) for v in d)) for d in rows], dtype=np.float64)
@@ -43,4 +56,4 @@ def area_numpy(designs: Any) -> np.ndarray:
     return numpy_sim.area_arrays(SPACE.validate(designs))
 
 
-__all__ = ["area_numpy", "area_python", "simulate_numpy", "simulate_python"]
+__all__ = ["area_numpy", "area_python", "breakdown", "simulate_numpy", "simulate_python"]

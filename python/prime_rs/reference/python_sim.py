@@ -6,6 +6,7 @@ rules are the native table, checked by `_common.first_failing`, not a copy of it
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -39,10 +40,28 @@ def area_one(design: tuple[int, ...]) -> float:
     return p * pe + noc + k["IO_MM2"] + k["PHY_MM2_PER_GBPS"] * bw
 
 
-def simulate_one(design: tuple[int, ...], prep: Prepared) -> tuple[float, float, bool, int, float]:
-    """(latency_ms, area_mm2, feasible, reason, energy_mj) of one design."""
+class OpRow(NamedTuple):
+    """One op of one design, as the model sees it (the per-layer breakdown of ``breakdown``)."""
+
+    op: int
+    gemm: bool
+    #: The mapping candidate that won (see rust/prime-core/src/sim/mod.rs); "" for memory ops.
+    mapping: str
+    #: Cycles of the lanes' passes (all repetitions), of the on-chip transfer, and the op's
+    #: mapping time, the larger of the two.
+    compute_cycles: float
+    transfer_cycles: float
+    map_cycles: float
+    dram_bytes: float
+    onchip_bytes: float
+    #: max(mapping time, DRAM bytes / bandwidth): the op's share of latency before fixed costs.
+    latency_ns: float
+    instr_entries: int
+
+
+def op_rows(values: tuple[int, ...], prep: Prepared) -> list[OpRow]:
+    """The per-op model of one design given by its raw parameter values (key order)."""
     k = constants()
-    values = tuple(PARAM_VALUES[j][i] for j, i in enumerate(design))
     x, y, lanes, c, mpe, mc, _, mp, ma, bw = values
     p = x * y
     units = p * c * lanes
@@ -52,10 +71,7 @@ def simulate_one(design: tuple[int, ...], prep: Prepared) -> tuple[float, float,
     clock = k["CLOCK_GHZ"]
     ops = prep.ops
     n_ops = len(ops["m"])
-    time_ns = 0.0
-    instr = 0
-    dram_total = 0.0
-    onchip_total = 0.0
+    rows = []
     for i in range(n_ops):
         m, n, kk = int(ops["m"][i]), int(ops["n"][i]), int(ops["k"][i])
         reps = int(ops["reps"][i])
@@ -65,9 +81,9 @@ def simulate_one(design: tuple[int, ...], prep: Prepared) -> tuple[float, float,
             + int(k["INSTR_PER_WEIGHT_TILE"]) * _cdiv(wb, c * mp)
             + int(k["INSTR_PER_ACT_TILE"]) * _cdiv(ai + ao, c * ma)
         )
-        instr += op_instr
         fits = ai + ao <= half
-        if int(ops["kind"][i]) == 0:
+        gemm = int(ops["kind"][i]) == 0
+        if gemm:
             rows_pe = _cdiv(m, p)
             n_core_a = _cdiv(n, c)
             comp_a = rows_pe * _cdiv(n, c * lanes) * (kk + fill)
@@ -92,7 +108,12 @@ def simulate_one(design: tuple[int, ...], prep: Prepared) -> tuple[float, float,
 
             t_a = max(float(comp_a * reps), on_a / onchip_bw)
             t_b = max(float(comp_b * reps), on_b / onchip_bw)
-            t_map, onchip = (t_b, on_b * p) if t_b < t_a else (t_a, on_a * p)
+            if t_b < t_a:
+                mapping, comp, on, t_map = "b", float(comp_b * reps), on_b, t_b
+            else:
+                mapping, comp, on, t_map = "a", float(comp_a * reps), on_a, t_a
+            onchip = on * p
+            transfer = on / onchip_bw
 
             w_traffic = wb if wb <= half else wb * reps
             if fits:
@@ -103,19 +124,57 @@ def simulate_one(design: tuple[int, ...], prep: Prepared) -> tuple[float, float,
                 dram = min(wb + ai * _cdiv(wb, half), ai + wb * _cdiv(ai, half)) + ao
         else:
             onchip_pe = _cdiv(ai + ao, p)
-            t_map = max(float(_cdiv(ai + ao, units) + fill), onchip_pe / onchip_bw)
+            mapping = ""
+            comp = float(_cdiv(ai + ao, units) + fill)
+            transfer = onchip_pe / onchip_bw
+            t_map = max(comp, transfer)
             onchip = float(onchip_pe * p)
             dram = wb + (0 if fits else ai + ao)
         if i == 0 and fits:
             dram += ai
         if i == n_ops - 1 and fits:
             dram += ao
-        time_ns += max(t_map / clock, dram / bw)
-        dram_total += dram
-        onchip_total += onchip
+        rows.append(
+            OpRow(
+                op=i,
+                gemm=gemm,
+                mapping=mapping,
+                compute_cycles=comp,
+                transfer_cycles=transfer,
+                map_cycles=t_map,
+                dram_bytes=float(dram),
+                onchip_bytes=onchip,
+                latency_ns=max(t_map / clock, dram / bw),
+                instr_entries=op_instr,
+            )
+        )
+    return rows
+
+
+def fixed_cost_ns(n_ops: int, program_entries: int) -> float:
+    """Per-op synchronisation plus instruction issue of the whole program (ns)."""
+    k = constants()
+    cycles = n_ops * k["OP_OVERHEAD_CYCLES"] + k["ISSUE_CYCLES_PER_INSTR"] * program_entries
+    return cycles / k["CLOCK_GHZ"]
+
+
+def simulate_one(design: tuple[int, ...], prep: Prepared) -> tuple[float, float, bool, int, float]:
+    """(latency_ms, area_mm2, feasible, reason, energy_mj) of one design."""
+    k = constants()
+    values = tuple(PARAM_VALUES[j][i] for j, i in enumerate(design))
+    rows = op_rows(values, prep)
+    time_ns = 0.0
+    instr = 0
+    dram_total = 0.0
+    onchip_total = 0.0
+    for row in rows:
+        time_ns += row.latency_ns
+        instr += row.instr_entries
+        dram_total += row.dram_bytes
+        onchip_total += row.onchip_bytes
 
     reason = int(first_failing(prep.requirements | {"program_entries": instr}, values))
-    time_ns += (n_ops * k["OP_OVERHEAD_CYCLES"] + k["ISSUE_CYCLES_PER_INSTR"] * instr) / clock
+    time_ns += fixed_cost_ns(len(rows), instr)
     area = area_one(design)
     if reason:
         return math.inf, area, False, reason, math.nan
