@@ -245,6 +245,7 @@ fn gemm_op<const SPLIT: bool, const REFETCH: bool>(
     let (m, n, k, reps) = (wl.m[i], wl.n[i], wl.k[i], wl.reps[i]);
     let (wb, ai, ao) = (wl.weight_bytes[i], wl.in_bytes[i], wl.out_bytes[i]);
     let pass = k + PASS_FILL_CYCLES;
+    let n_pass = n * pass;
     for f in 0..nf {
         let (p, c, mp, mc, half) = (s.pes[f], s.cores[f], s.mp[f], s.mc[f], s.half[f]);
         let (inv_lanes, inv_mp, inv_ma) = (s.inv_lanes[f], s.inv_mp[f], s.inv_ma[f]);
@@ -257,12 +258,13 @@ fn gemm_op<const SPLIT: bool, const REFETCH: bool>(
         let n_core = cdiv(n, c);
         let rows_core = cdiv(rows_pe, c);
         let k_lane = (k * inv_lanes).ceil();
-        let comp_ch = (rows_pe * (n_core * inv_lanes).ceil() * pass)
-            .min(rows_pe * (n_core * k_lane + PASS_FILL_CYCLES))
-            .min((rows_pe * inv_lanes).ceil() * n_core * pass);
-        let comp_rows = (rows_core * (n * inv_lanes).ceil() * pass)
-            .min(rows_core * (n * k_lane + PASS_FILL_CYCLES))
-            .min((rows_core * inv_lanes).ceil() * n * pass);
+        // R·min(x, y) is min(R·x, R·y) exactly: every factor is a small positive integer.
+        let comp_ch = (rows_pe
+            * ((n_core * inv_lanes).ceil() * pass).min(n_core * k_lane + PASS_FILL_CYCLES))
+        .min((rows_pe * inv_lanes).ceil() * n_core * pass);
+        let comp_rows = (rows_core
+            * ((n * inv_lanes).ceil() * pass).min(n * k_lane + PASS_FILL_CYCLES))
+        .min((rows_core * inv_lanes).ceil() * n_pass);
         let in_pe = cdiv(ai * rows_pe, m);
         let reload = if SPLIT { (in_pe * inv_ma).ceil() } else { 1.0 };
         let wcore_ch = n_core * k;
@@ -273,14 +275,27 @@ fn gemm_op<const SPLIT: bool, const REFETCH: bool>(
             0.0
         };
         let on_ch = (in_pe + wb * if wsplit_ch { reload } else { 1.0 } + spill_ch) * reps;
-        let wcore_rows = n * k;
-        let wsplit_rows = SPLIT && wcore_rows > mp;
-        let spill_rows = if wsplit_rows && rows_core * n * 4.0 > mc {
-            8.0 * rows_pe * n * ((wcore_rows * inv_mp).ceil() - 1.0)
+        let (t_fam, on_fam) = if SPLIT {
+            let wsplit_rows = n * k > mp;
+            let spill_rows = if wsplit_rows && rows_core * n * 4.0 > mc {
+                8.0 * rows_pe * n * ((n * k * inv_mp).ceil() - 1.0)
+            } else {
+                0.0
+            };
+            let on_rows = (in_pe + wb * if wsplit_rows { reload } else { 1.0 } + spill_rows) * reps;
+            let t_ch = (comp_ch * reps).max(on_ch / ONCHIP_BYTES_PER_CYCLE);
+            let t_rows = (comp_rows * reps).max(on_rows / ONCHIP_BYTES_PER_CYCLE);
+            // Ties go to the cores' channel split, listed first.
+            if t_rows < t_ch {
+                (t_rows, on_rows)
+            } else {
+                (t_ch, on_ch)
+            }
         } else {
-            0.0
+            // Without weight splitting the whole family moves the same bytes.
+            let t = (comp_ch.min(comp_rows) * reps).max(on_ch / ONCHIP_BYTES_PER_CYCLE);
+            (t, on_ch)
         };
-        let on_rows = (in_pe + wb * if wsplit_rows { reload } else { 1.0 } + spill_rows) * reps;
 
         // (b) PEs, cores and lanes all split channels.
         let n_pe_b = cdiv(n, p);
@@ -297,13 +312,6 @@ fn gemm_op<const SPLIT: bool, const REFETCH: bool>(
         };
         let on_b = (ai + w_pe_b * reload_b + spill_b) * reps;
 
-        // Without weight splitting both halves of the family move the same bytes, and the
-        // compiler folds this into one max over the smaller compute.
-        let t_ch = (comp_ch * reps).max(on_ch / ONCHIP_BYTES_PER_CYCLE);
-        let t_rows = (comp_rows * reps).max(on_rows / ONCHIP_BYTES_PER_CYCLE);
-        let use_rows = t_rows < t_ch;
-        let t_fam = if use_rows { t_rows } else { t_ch };
-        let on_fam = if use_rows { on_rows } else { on_ch };
         let t_b = (comp_b * reps).max(on_b / ONCHIP_BYTES_PER_CYCLE);
         let use_b = t_b < t_fam;
         let t_map = if use_b { t_b } else { t_fam };
