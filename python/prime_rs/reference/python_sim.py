@@ -109,7 +109,7 @@ def op_rows(values: tuple[int, ...], prep: Prepared) -> list[OpRow]:
                 strict=True,
             )
             in_pe = _cdiv(ai * rows_pe, m)
-            best = None
+            candidates = []
             for name, comp_i, cores_rows in family:
                 # Cores that split rows each need all weights (the PE's port broadcasts them).
                 wcore, psums = (
@@ -122,9 +122,9 @@ def op_rows(values: tuple[int, ...], prep: Prepared) -> list[OpRow]:
                         spill = 8 * rows_pe * n * (_cdiv(wcore, mp) - 1)
                 on_i = float(in_pe + wb * reload + spill) * reps
                 t_i = max(float(comp_i * reps), on_i / onchip_bw)
-                if best is None or t_i < best[3]:
-                    best = (name, float(comp_i * reps), on_i, t_i)
-            assert best is not None
+                candidates.append((name, float(comp_i * reps), on_i, t_i))
+            # min() keeps the first of equals: ties go to the earlier candidate.
+            best = min(candidates, key=lambda row: row[3])
 
             n_pe_b = _cdiv(n, p)
             n_core_b = _cdiv(n_pe_b, c)
