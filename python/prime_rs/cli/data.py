@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import typer
 
@@ -62,7 +62,10 @@ def _written(ds: Any, out: Path) -> dict[str, Any]:
 def generate(
     apps: Annotated[str, typer.Option("--apps", help=APPS_HELP)],
     designs: Annotated[
-        int, typer.Option("--designs", "-n", help="Designs to simulate per application.", min=1)
+        int,
+        typer.Option(
+            "--designs", "-n", help="Designs to simulate per application (a positive integer)."
+        ),
     ],
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Output Parquet file (written atomically).")
@@ -71,11 +74,14 @@ def generate(
         int,
         typer.Option("--seed", help="Seed: the output depends only on it and the settings.", min=0),
     ] = 0,
+    # Checked by write_generated (the rule's one home); the choices are shown and completed.
     mode: Annotated[
-        Literal["random", "search"],
+        str,
         typer.Option(
             "--mode",
             help="random: uniform designs; search: the visits of a logged evolutionary search.",
+            metavar="<random|search>",
+            autocompletion=lambda: ["random", "search"],
         ),
     ] = "random",
     area_budget: Annotated[

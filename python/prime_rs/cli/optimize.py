@@ -100,10 +100,12 @@ def optimize(
     ] = False,
     table_flags: dict[str, Any] | None = None,
 ) -> None:
-    """Learn from logged data, optimise offline, verify through an oracle (defaults:
-    MobileNetV2 under 27 mm², the built-in simulator). Every setting is also a key of
+    """Learn from logged data, optimise offline, verify through an oracle.
+
+    Defaults: MobileNetV2 under 27 mm², the built-in simulator. Every setting is also a key of
     --config FILE.toml (prime-rs config schema); flags override the file. Exit 1 when no
-    feasible design is found, 2 on bad input."""
+    feasible design is found, 2 on bad input.
+    """
     with common.cli_errors():
         flags: dict[str, Any] = {
             "apps": common.split_names(apps),

@@ -57,9 +57,11 @@ def propose(
     ] = False,
     table_flags: dict[str, Any] | None = None,
 ) -> None:
-    """Train and search without any oracle: write DIR/proposals.csv and .parquet (predicted
-    latency in the data's unit, constraint area, surrogate score) and DIR/proposals_in.csv (the
-    oracle IN format) for your own simulator."""
+    """Train and search without any oracle, for your own simulator.
+
+    Writes DIR/proposals.csv and .parquet (predicted latency in the data's unit, constraint
+    area, surrogate score) and DIR/proposals_in.csv (the oracle IN format).
+    """
     with common.cli_errors():
         flags: dict[str, Any] = {
             "apps": common.split_names(apps),
