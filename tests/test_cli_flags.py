@@ -66,7 +66,7 @@ def test_the_once_broken_help_strings_render(command: list[str], text: str) -> N
 def test_every_option_of_optimize_shows_its_default() -> None:
     no_default = {"data", "config", "model_run", "workload", "contexts", "help"}
     for p in _commands()["optimize"].params:
-        if p.name in no_default or getattr(p, "is_flag", False) and not p.secondary_opts:
+        if p.name in no_default or (getattr(p, "is_flag", False) and not p.secondary_opts):
             continue
         assert p.show_default not in (None, False), p.name
 

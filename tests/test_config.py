@@ -170,5 +170,5 @@ def test_bad_flag_values_are_named(tmp_path: Path) -> None:
 
 
 def test_api_settings_are_checked_by_the_schema() -> None:
-    with pytest.raises(errors.InvalidArgumentError, match="train.min_lr_ratio"):
+    with pytest.raises(errors.InvalidArgumentError, match=r"train\.min_lr_ratio"):
         OptimizeSettings(train={"min_lr_ratio": 2.0}).to_config()
