@@ -40,6 +40,16 @@ def field_default(name: str) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
+def table_default(key: str) -> str:
+    """The config schema's default of a table setting (``"train.steps"``), as ``--help`` shows
+    it: commands that take one table setting as their own flag show the one default."""
+    from prime_rs.config import OptimizeConfig
+
+    table, _, name = key.partition(".")
+    cls = OptimizeConfig.model_fields[table].annotation
+    return str(cls.model_fields[name].default)  # type: ignore[union-attr]
+
+
 def stderr_console() -> Any:
     from rich.console import Console
 

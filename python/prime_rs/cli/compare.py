@@ -44,7 +44,12 @@ def compare(
     ] = None,
     steps: Annotated[
         int | None,
-        typer.Option("--steps", help="Training steps.", show_default="500", min=1),
+        typer.Option(
+            "--steps",
+            help="Training steps.",
+            show_default=common.table_default("train.steps"),
+            min=1,
+        ),
     ] = None,
     budgets: Annotated[
         str, typer.Option("--budgets", help="Baseline simulator-call budgets to report.")

@@ -27,7 +27,13 @@ def train(
         Path, typer.Option("--out", "-o", help="Run directory (metrics.jsonl, checkpoints).")
     ],
     steps: Annotated[
-        int | None, typer.Option("--steps", help="Training steps.", show_default="500", min=1)
+        int | None,
+        typer.Option(
+            "--steps",
+            help="Training steps.",
+            show_default=common.table_default("train.steps"),
+            min=1,
+        ),
     ] = None,
     seed: common.SeedOpt = None,
     area_budget: Annotated[
@@ -58,13 +64,19 @@ def train(
     alpha: Annotated[
         float | None,
         typer.Option(
-            "--alpha", help="Weight of the negatives' mean score.", show_default="0.01", min=0
+            "--alpha",
+            help="Weight of the negatives' mean score.",
+            show_default=common.table_default("train.alpha"),
+            min=0,
         ),
     ] = None,
     beta: Annotated[
         float | None,
         typer.Option(
-            "--beta", help="Weight of the infeasible rows' mean score.", show_default="0.01", min=0
+            "--beta",
+            help="Weight of the infeasible rows' mean score.",
+            show_default=common.table_default("train.beta"),
+            min=0,
         ),
     ] = None,
     alpha_dual: Annotated[
@@ -88,7 +100,12 @@ def train(
     ] = 0,
     val_every: Annotated[
         int | None,
-        typer.Option("--val-every", help="Validate every N steps.", show_default="50", min=1),
+        typer.Option(
+            "--val-every",
+            help="Validate every N steps.",
+            show_default=common.table_default("train.val_every"),
+            min=1,
+        ),
     ] = None,
     workload: Annotated[
         list[str] | None,
