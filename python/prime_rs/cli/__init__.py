@@ -27,12 +27,20 @@ class _Group(TyperGroup):
     for a number) reads like every other input error, ``error: ...`` with exit 2, naming the
     option and what it takes; other usage errors keep typer's own display."""
 
-    def main(self, *args: Any, standalone_mode: bool = True, **kw: Any) -> Any:
+    def main(
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **kw: Any,
+    ) -> Any:
+        run = (args, prog_name, complete_var)
         if not standalone_mode:
-            return super().main(*args, standalone_mode=False, **kw)
+            return super().main(*run, standalone_mode=False, **kw)
         bad, click_error = _click_errors()
         try:
-            code = super().main(*args, standalone_mode=False, **kw)
+            code = super().main(*run, standalone_mode=False, **kw)
         except bad as exc:
             print(f"error: {bad_value(exc)}", file=sys.stderr)
             sys.exit(2)
