@@ -194,13 +194,13 @@ APPS_HELP = (
     "names known from the data only."
 )
 
+# The seed's range (0 .. 2**64-1) is checked by prime_rs.checks.seed, its one home.
 SeedOpt = Annotated[
     int | None,
     typer.Option(
         "--seed",
-        help="Seed of the model and the search (initialisation, batches, negatives).",
+        help="Seed of the model and the search (initialisation, batches, negatives), 0 to 2**64-1.",
         show_default="0",
-        min=0,
     ),
 ]
 ConfigOpt = Annotated[

@@ -72,7 +72,9 @@ def generate(
     ],
     seed: Annotated[
         int,
-        typer.Option("--seed", help="Seed: the output depends only on it and the settings.", min=0),
+        typer.Option(
+            "--seed", help="Seed, 0 to 2**64-1: the output depends only on it and the settings."
+        ),
     ] = 0,
     # Checked by write_generated (the rule's one home); the choices are shown and completed.
     mode: Annotated[
