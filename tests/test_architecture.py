@@ -40,8 +40,8 @@ DECIDING = (
 EVALUATION_ONLY = ("prime_rs.ground_truth",)
 # The jobs: they compose everything below and nothing below composes them.
 ORCHESTRATION = ("prime_rs.run", "prime_rs.compare", "prime_rs.pipeline", "prime_rs.experiments")
-# Fronts over the jobs, beside the CLI: the notebook API.
-FRONTS = ("prime_rs.api",)
+# Fronts over the jobs, beside the CLI: the notebook API and the config file's schema.
+FRONTS = ("prime_rs.api", "prime_rs.config")
 # What the search package may not reach (it is driven by the jobs, and learns nothing itself).
 ABOVE_SEARCH = ("prime_rs.data", "prime_rs.baselines", "prime_rs.optimize", *TRAINING)
 UI = ("rich",)

@@ -83,6 +83,16 @@ def prepare_run_dir(
     return run
 
 
+def empty_dir(path: str | os.PathLike[str]) -> None:
+    """Remove everything inside directory ``path``, keeping the directory (and a lock held on
+    it: :func:`run_lock` locks the directory itself)."""
+    for child in Path(path).iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+
+
 def environment_meta() -> dict[str, Any]:
     """Versions and machine facts recorded in every run's meta.json."""
     import numpy as np

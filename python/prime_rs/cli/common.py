@@ -15,6 +15,41 @@ from typing import Annotated, Any
 import typer
 
 
+def escape(text: str) -> str:
+    """Help text as rich shows it verbatim: square brackets (``[train]``, ``[default: x]``) are
+    markup to rich, which would silently drop them."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
+def field_help(name: str) -> str:
+    """The config schema's description of a top-level setting: the one text of its flag."""
+    from prime_rs.config import OptimizeConfig
+
+    return escape(OptimizeConfig.model_fields[name].description or "")
+
+
+def field_default(name: str) -> str:
+    """The config schema's default of a top-level setting, as ``--help`` shows it."""
+    from prime_rs.config import OptimizeConfig
+
+    value = OptimizeConfig.model_fields[name].get_default(call_default_factory=True)
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def table_default(key: str) -> str:
+    """The config schema's default of a table setting (``"train.steps"``), as ``--help`` shows
+    it: commands that take one table setting as their own flag show the one default."""
+    from prime_rs.config import OptimizeConfig
+
+    table, _, name = key.partition(".")
+    cls = OptimizeConfig.model_fields[table].annotation
+    return str(cls.model_fields[name].default)  # type: ignore[union-attr]
+
+
 def stderr_console() -> Any:
     from rich.console import Console
 
@@ -100,36 +135,39 @@ def search_progress(enabled: bool = True, console: Any = None) -> Iterator[Calla
 # defaults: None means "not given").
 OracleOpt = Annotated[
     str | None,
-    typer.Option(
-        "--oracle",
-        help="What verifies the designs: 'builtin', 'none' (propose only) or a command line, run "
-        "as CMD ARGS IN OUT (or with {in} and {out} substituted). Default: builtin on data of "
-        "the built-in simulator, none on any other data.",
-    ),
+    typer.Option("--oracle", help=field_help("oracle"), show_default="builtin on built-in data"),
 ]
 ForceOracleOpt = Annotated[
-    bool,
+    bool | None,
     typer.Option(
-        "--force-oracle", help="Allow --oracle builtin on data from another world (simulator)."
+        "--force-oracle/--no-force-oracle",
+        help=field_help("force_oracle"),
+        show_default="no-force-oracle",
     ),
 ]
 OracleTimeoutOpt = Annotated[
     float | None,
-    typer.Option("--oracle-timeout", help="Seconds one oracle command may run (default: none)."),
+    typer.Option("--oracle-timeout", help=field_help("oracle_timeout"), show_default="no limit"),
 ]
 OracleJobsOpt = Annotated[
-    int | None, typer.Option("--oracle-jobs", help="Oracle batches run at once (default 1).")
+    int | None,
+    typer.Option(
+        "--oracle-jobs",
+        help=field_help("oracle_jobs"),
+        show_default=field_default("oracle_jobs"),
+        min=1,
+    ),
 ]
 OracleBatchOpt = Annotated[
     int | None,
-    typer.Option("--oracle-batch", help="Designs per oracle batch (default: all at once)."),
+    typer.Option(
+        "--oracle-batch", help=field_help("oracle_batch"), show_default="all at once", min=1
+    ),
 ]
 AreaModelOpt = Annotated[
     str | None,
     typer.Option(
-        "--area-model",
-        help="Area constraint: auto (the data's world), builtin (analytic), fitted (to the "
-        "logged areas) or an area command line (the oracle protocol, area_mm2 only).",
+        "--area-model", help=field_help("area_model"), show_default=field_default("area_model")
     ),
 ]
 WorkloadOpt = Annotated[
@@ -144,28 +182,80 @@ ContextsOpt = Annotated[
     Path | None,
     typer.Option(
         "--contexts",
-        help='TOML table of APP = [context vector] or APP = "workload file".',
+        help=escape('TOML table of APP = [context vector] or APP = "workload file".'),
     ),
 ]
 
 
-def split_names(value: str | None) -> list[str] | None:
-    """``--apps a,b`` as the list the settings take (None: not given)."""
-    if value is None:
-        return None
-    return [a.strip() for a in value.split(",") if a.strip()]
+#: The one help text of ``--apps``: every command reads it through the same function
+#: (:func:`prime_rs.workloads.application`).
+APPS_HELP = (
+    "Comma-separated applications: built-in names, workload files (.json, .toml, .onnx) or "
+    "names known from the data only."
+)
+
+# The seed's range (0 .. 2**64-1) is checked by prime_rs.checks.seed, its one home.
+SeedOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--seed",
+        help="Seed of the model and the search (initialisation, batches, negatives), 0 to 2**64-1.",
+        show_default="0",
+    ),
+]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="TOML file of settings (schema: prime-rs config schema); flags override it.",
+        show_default=False,
+    ),
+]
+OverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")]
+ThreadsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--threads",
+        help="Worker threads (results do not depend on it).",
+        show_default="all cores",
+        min=1,
+    ),
+]
 
 
-def split_integers(value: str, option: str) -> list[int]:
-    """``--seeds 0,1,2`` as a list of integers."""
+def split_names(value: str | None, option: str = "--apps") -> list[str] | None:
+    """``--apps a,b`` as the list the settings take (None: not given). An empty list or an
+    empty item (``--apps ,``, ``--apps a,,b``) is an input error naming the option."""
     from prime_rs.errors import InvalidArgumentError
 
-    try:
-        return [int(s) for s in value.split(",") if s.strip()]
-    except ValueError:
-        raise InvalidArgumentError(
-            f"{option} takes comma-separated integers, got {value!r}"
-        ) from None
+    if value is None:
+        return None
+    items = [a.strip() for a in value.split(",")]
+    if not any(items):
+        raise InvalidArgumentError(f"{option} takes a comma-separated list, got {value!r}")
+    if not all(items):
+        raise InvalidArgumentError(f"{option} has an empty item in {value!r}")
+    return items
+
+
+def split_integers(value: str, option: str, minimum: int | None = None) -> list[int]:
+    """``--seeds 0,1,2`` as a list of integers (each >= ``minimum`` when given); anything else
+    is an input error naming the option and the bad item."""
+    from prime_rs.errors import InvalidArgumentError
+
+    out = []
+    for item in split_names(value, option) or []:
+        try:
+            n = int(item)
+        except ValueError:
+            raise InvalidArgumentError(
+                f"{option} takes comma-separated integers, got {item!r} in {value!r}"
+            ) from None
+        if minimum is not None and n < minimum:
+            raise InvalidArgumentError(f"{option} items must be >= {minimum}, got {n}")
+        out.append(n)
+    return out
 
 
 def parse_workload_flags(items: list[str]) -> dict[str, str]:
@@ -192,7 +282,7 @@ def contexts_option(workload: list[str] | None, contexts: Path | None) -> dict[s
 
 def world_flags(
     oracle: str | None,
-    force_oracle: bool,
+    force_oracle: bool | None,
     oracle_timeout: float | None,
     oracle_jobs: int | None,
     oracle_batch: int | None,
@@ -204,7 +294,7 @@ def world_flags(
     not given so the settings' own defaults apply."""
     return {
         "oracle": oracle,
-        "force_oracle": force_oracle or None,
+        "force_oracle": force_oracle,
         "oracle_timeout": oracle_timeout,
         "oracle_jobs": oracle_jobs,
         "oracle_batch": oracle_batch,
@@ -217,13 +307,12 @@ def run_optimize_command(
     flags: dict[str, Any], config: Path | None, out: Path, as_json: bool, **kw: Any
 ) -> None:
     """What optimize and propose share: settings from ``--config`` and the flags (a flag given
-    overrides the file), the run with stage lines and progress on stderr, and its summary."""
-    from prime_rs.run import OptimizeSettings, run_optimize
+    overrides the file; keys are the config schema's, dotted for tables: ``train.alpha``),
+    the run with stage lines and progress on stderr, and its summary."""
+    from prime_rs import config as schema
+    from prime_rs.run import run_optimize
 
-    if config is not None:
-        settings = OptimizeSettings.from_toml(config, **flags)
-    else:
-        settings = OptimizeSettings(**{k: v for k, v in flags.items() if v is not None})
+    settings = schema.resolve(config, flags).to_settings()
     console = stderr_console()
     outcome = run_optimize(
         settings,

@@ -12,7 +12,7 @@ from prime_rs.task import DEFAULT_AREA_BUDGET
 
 
 def compare(
-    apps: Annotated[str, typer.Option("--apps", help="The task's applications (comma-separated).")],
+    apps: Annotated[str, typer.Option("--apps", help=common.APPS_HELP)],
     seeds: Annotated[
         str, typer.Option("--seeds", help="Comma-separated seeds (>= 3 advised).")
     ] = "0,1,2",
@@ -22,24 +22,54 @@ def compare(
     area_budget: Annotated[
         float, typer.Option("--area-budget", help="Area budget (mm²).")
     ] = DEFAULT_AREA_BUDGET,
-    data: Annotated[Path | None, typer.Option("--data", help="Logged dataset (Parquet).")] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", "-d", help=common.field_help("data"), show_default=False),
+    ] = None,
+    data_seed: Annotated[
+        int | None,
+        typer.Option(
+            "--data-seed",
+            help="Seed of the generated dataset (absent --data), the same for every seed.",
+            show_default=common.field_default("data_seed"),
+            min=0,
+        ),
+    ] = None,
     zero_shot: Annotated[bool, typer.Option("--zero-shot", help="Zero-shot task.")] = False,
     train_apps: Annotated[
-        str | None, typer.Option("--train-apps", help="Training applications (zero-shot).")
+        str | None,
+        typer.Option(
+            "--train-apps", help="Comma-separated applications to learn from (zero-shot)."
+        ),
     ] = None,
-    steps: Annotated[int | None, typer.Option("--steps", help="Training steps.")] = None,
+    steps: Annotated[
+        int | None,
+        typer.Option(
+            "--steps",
+            help="Training steps.",
+            show_default=common.table_default("train.steps"),
+            min=1,
+        ),
+    ] = None,
     budgets: Annotated[
         str, typer.Option("--budgets", help="Baseline simulator-call budgets to report.")
     ] = "128,512,2048,8192",
-    bo_budget: Annotated[int, typer.Option("--bo-budget", help="Largest BO budget.")] = 1000,
+    bo_budget: Annotated[int, typer.Option("--bo-budget", help="Largest BO budget.", min=1)] = 1000,
     methods: Annotated[
-        str | None, typer.Option("--methods", help="Subset of methods (comma-separated).")
+        str | None,
+        typer.Option(
+            "--methods",
+            help="Comma-separated subset of methods: prime, naive and the simulator-driven "
+            "ones (random_search, regularized_evolution, bayesian_optimization, ...).",
+            show_default="all",
+        ),
     ] = None,
     dataset_designs: Annotated[
-        int, typer.Option("--dataset-designs", help="Designs per application when generating.")
+        int,
+        typer.Option("--dataset-designs", help=common.field_help("dataset_designs"), min=1),
     ] = 100_000,
     oracle: common.OracleOpt = None,
-    force_oracle: common.ForceOracleOpt = False,
+    force_oracle: common.ForceOracleOpt = None,
     oracle_timeout: common.OracleTimeoutOpt = None,
     oracle_jobs: common.OracleJobsOpt = None,
     oracle_batch: common.OracleBatchOpt = None,
@@ -48,25 +78,31 @@ def compare(
     contexts: common.ContextsOpt = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out.")] = False,
 ) -> None:
-    """Run the comparison protocol (docs/design.md section 7): D(best), EdgeTPU-like, PRIME, naive MBO
-    and simulator-driven baselines over several seeds; writes results.csv/.json/.md and plots."""
+    """Compare PRIME with the baselines over several seeds.
+
+    D(best), the EdgeTPU-like design, PRIME, naive MBO and the simulator-driven baselines, on
+    one logged dataset (--data, or one generated with --data-seed); writes
+    results.csv/.json/.md and plots.
+    """
     with common.cli_errors():
         from prime_rs.compare import CompareSettings, run_compare
 
         kw: dict[str, Any] = {
             "apps": common.split_names(apps),
-            "seeds": common.split_integers(seeds, "--seeds"),
+            "seeds": common.split_integers(seeds, "--seeds", minimum=0),
             "area_budget": area_budget,
             "data": str(data) if data else None,
             "zero_shot": zero_shot,
-            "train_apps": common.split_names(train_apps),
+            "train_apps": common.split_names(train_apps, "--train-apps"),
             "steps": steps,
-            "budgets": common.split_integers(budgets, "--budgets"),
+            "budgets": common.split_integers(budgets, "--budgets", minimum=1),
             "bo_budget": bo_budget,
             "dataset_designs": dataset_designs,
         }
-        if methods:
-            kw["methods"] = common.split_names(methods)
+        if methods is not None:
+            kw["methods"] = common.split_names(methods, "--methods")
+        if data_seed is not None:
+            kw["data_seed"] = data_seed
         world = common.world_flags(
             oracle,
             force_oracle,

@@ -12,7 +12,15 @@ from typing import Annotated, Any
 
 import typer
 
-from prime_rs.cli.common import cli_errors, progress_bar, stderr_console
+from prime_rs.cli.common import (
+    APPS_HELP,
+    JsonOpt,
+    ThreadsOpt,
+    cli_errors,
+    escape,
+    progress_bar,
+    stderr_console,
+)
 from prime_rs.task import DEFAULT_AREA_BUDGET
 
 data_app = typer.Typer(
@@ -52,23 +60,30 @@ def _written(ds: Any, out: Path) -> dict[str, Any]:
 
 
 def generate(
-    apps: Annotated[
-        str, typer.Option("--apps", help="Comma-separated application names or workload files.")
-    ],
+    apps: Annotated[str, typer.Option("--apps", help=APPS_HELP)],
     designs: Annotated[
-        int, typer.Option("--designs", "-n", help="Designs to simulate per application.")
+        int,
+        typer.Option(
+            "--designs", "-n", help="Designs to simulate per application (a positive integer)."
+        ),
     ],
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Output Parquet file (written atomically).")
     ],
     seed: Annotated[
-        int, typer.Option("--seed", help="Seed: the output depends only on it and the settings.")
+        int,
+        typer.Option(
+            "--seed", help="Seed, 0 to 2**64-1: the output depends only on it and the settings."
+        ),
     ] = 0,
+    # Checked by write_generated (the rule's one home); the choices are shown and completed.
     mode: Annotated[
         str,
         typer.Option(
             "--mode",
             help="random: uniform designs; search: the visits of a logged evolutionary search.",
+            metavar="<random|search>",
+            autocompletion=lambda: ["random", "search"],
         ),
     ] = "random",
     area_budget: Annotated[
@@ -78,18 +93,28 @@ def generate(
         ),
     ] = DEFAULT_AREA_BUDGET,
     population: Annotated[
-        int, typer.Option(help="Population of each search run (mode search).")
+        int,
+        typer.Option("--population", help="Population of each search run (mode search).", min=1),
     ] = 512,
-    batch: Annotated[int, typer.Option(help="Designs per search generation (mode search).")] = 256,
+    batch: Annotated[
+        int, typer.Option("--batch", help="Designs per search generation (mode search).", min=1)
+    ] = 256,
     random_fraction: Annotated[
-        float, typer.Option(help="Share of uniform random designs in each search batch.")
+        float,
+        typer.Option(
+            "--random-fraction",
+            help="Share of uniform random designs in each search batch.",
+            min=0,
+            max=1,
+        ),
     ] = 0.2,
     chunk_size: Annotated[
-        int, typer.Option(help="Rows simulated and written per chunk (memory bound).")
+        int,
+        typer.Option(
+            "--chunk-size", help="Rows simulated and written per chunk (memory bound).", min=1
+        ),
     ] = 262_144,
-    threads: Annotated[
-        int | None, typer.Option(help="Simulator threads (default: all cores).")
-    ] = None,
+    threads: ThreadsOpt = None,
     executor: Annotated[
         str, typer.Option("--executor", help="Where chunks are simulated: local or ray.")
     ] = "local",
@@ -98,7 +123,8 @@ def generate(
         typer.Option("--address", help="Ray cluster address (default: start a local Ray)."),
     ] = None,
     jobs: Annotated[
-        int | None, typer.Option("--jobs", "-j", help="Chunks simulated at once (default 1).")
+        int | None,
+        typer.Option("--jobs", "-j", help="Chunks simulated at once.", show_default="1", min=1),
     ] = None,
     resume: Annotated[
         bool,
@@ -106,9 +132,7 @@ def generate(
             "--resume", help="Reuse the finished chunks of an interrupted run with these settings."
         ),
     ] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print a JSON summary on stdout.")
-    ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Simulate designs for one or more applications and write a dataset."""
     with cli_errors(), resume_hint("generate"):
@@ -178,11 +202,9 @@ def import_prime(
         ),
     ] = None,
     latency_unit: Annotated[
-        str, typer.Option("--latency-unit", help="Unit of the logged runtimes (default ms).")
+        str, typer.Option("--latency-unit", help="Unit of the logged runtimes.")
     ] = "ms",
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print a JSON summary on stdout.")
-    ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Import the published PRIME TFRecords (parsed natively, checksums verified). Folders with
     no prime-rs name become data-only applications; the data's world is external."""
@@ -261,7 +283,9 @@ def import_csv(
     ] = None,
     mapping: Annotated[
         Path | None,
-        typer.Option("--mapping", help='TOML file: application = "..." and a [columns] table.'),
+        typer.Option(
+            "--mapping", help=escape('TOML file: application = "..." and a [columns] table.')
+        ),
     ] = None,
     app: Annotated[
         str | None,
@@ -278,11 +302,9 @@ def import_csv(
         ),
     ] = True,
     latency_unit: Annotated[
-        str, typer.Option("--latency-unit", help="Unit of the logged latencies (default ms).")
+        str, typer.Option("--latency-unit", help="Unit of the logged latencies.")
     ] = "ms",
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print a JSON summary on stdout.")
-    ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Import your own simulation log with a column mapping (an external world)."""
     with cli_errors():
@@ -312,7 +334,7 @@ def stats(
         float,
         typer.Option("--area-budget", help="Area budget (mm²) of the regression/infeasible split."),
     ] = DEFAULT_AREA_BUDGET,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Per-application counts and runtimes (the PRIME README table) and the area-budget split."""
     with cli_errors():
@@ -363,9 +385,7 @@ def merge(
             help="Merge datasets from different simulators (recorded as a 'mixed' world).",
         ),
     ] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print a JSON summary on stdout.")
-    ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Merge datasets of one world into one file (refuses to mix simulators unless told)."""
     with cli_errors():

@@ -45,7 +45,7 @@ import pyarrow as pa
 
 from prime_rs.data import _space
 from prime_rs.data.dataset import Dataset, assemble_table, file_schema, parquet_options
-from prime_rs.errors import InvalidArgumentError, OutputError, UnknownApplicationError
+from prime_rs.errors import InvalidArgumentError, OutputError
 from prime_rs.search import AgingEvolution, AgingSettings, GeneratorStreams
 from prime_rs.task import DEFAULT_AREA_BUDGET
 from prime_rs.worlds import World
@@ -125,40 +125,17 @@ class _App:
 
 
 def resolve_apps(apps: str | Sequence[str]) -> list[_App]:
-    """Validate application names (built-in workloads, PRIME spellings) or workload file paths."""
+    """Application names (built-in workloads, PRIME spellings) or workload file paths, read by
+    :func:`prime_rs.workloads.application`; a comma-separated string is split first."""
     from prime_rs import workloads
-    from prime_rs.data import apps as app_names
 
-    items = (
-        [a.strip() for a in apps.split(",")] if isinstance(apps, str) else [str(a) for a in apps]
-    )
-    items = [a for a in items if a]
-    if not items:
+    items = apps.split(",") if isinstance(apps, str) else [str(a) for a in apps]
+    if isinstance(apps, str) and not apps.strip():
         raise InvalidArgumentError("no applications given")
-    zoo = app_names.workload_names()
-    out: list[_App] = []
-    for a in items:
-        name = app_names.canonical(a)
-        if name in zoo:
-            out.append(_App(name, name))
-        elif Path(a).suffix.lower() in (".json", ".toml") or Path(a).is_file():
-            wl = workloads.load(a)  # raises UnknownWorkloadError / WorkloadFileError
-            out.append(_App(wl.name, wl))
-        else:
-            hint = (
-                " (a PRIME-only application: logged data exists, no workload)"
-                if name in app_names.LOGGED_ONLY
-                else ""
-            )
-            raise UnknownApplicationError(
-                f"unknown application {a!r}{hint}; built-in workloads: {', '.join(zoo)}; "
-                f"or give the path of a .json/.toml workload file"
-            )
-    names = [x.name for x in out]
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise InvalidArgumentError(f"application(s) listed twice: {', '.join(dupes)}")
-    return out
+    # A built-in travels by name (cheap to ship to workers); a file by its loaded network.
+    return [
+        _App(a.name, a.workload if a.is_file else a.name) for a in workloads.applications(items)
+    ]
 
 
 def _block_rng(seed: int, app: str, block: int) -> np.random.Generator:
@@ -561,12 +538,8 @@ def write_generated(
 
 
 def _workload_key(app: _App) -> str:
-    import hashlib
+    from prime_rs import workloads
 
     if isinstance(app.workload, str):
         return app.workload
-    h = hashlib.sha256()
-    for name in sorted(app.workload.ops):
-        h.update(name.encode())
-        h.update(np.ascontiguousarray(np.asarray(app.workload.ops[name])).tobytes())
-    return f"{app.name}:{h.hexdigest()[:16]}"
+    return f"{app.name}:{workloads.content_hash(app.workload)[:16]}"

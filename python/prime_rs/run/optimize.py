@@ -21,6 +21,7 @@ EdgeTPU-like reference is reported only when the oracle evaluates it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Callable
@@ -39,6 +40,7 @@ from prime_rs.progress import Say, silent
 from prime_rs.run import artifacts
 from prime_rs.run.artifacts import Proposals
 from prime_rs.run.logged import _in_data, cached_dataset, dataset_best, logged_best, logged_top
+from prime_rs.run.model_run import read_model_run
 from prime_rs.run.prepare import prepare
 from prime_rs.run.settings import OptimizeSettings
 from prime_rs.space import SPACE
@@ -89,9 +91,20 @@ def run_optimize(
 
     say = progress or silent
     timer = runs.Timer()
+    reused = read_model_run(settings.model_run) if settings.model_run else None
+    if reused is not None and settings.data is None and reused.dataset.get("path"):
+        settings = dataclasses.replace(settings, data=reused.dataset["path"])
+    config_toml = settings.to_config()  # the schema checks every setting before any work
     setup = prepare(settings, propose_only=propose_only, say=say)  # checks before any work
     task, world = setup.task, setup.world
     learn = setup.learn
+    if reused is not None:
+        if setup.ds is None:
+            raise InvalidArgumentError(
+                f"--model-run {reused.path} records no dataset file: give its data with --data"
+            )
+        reused.check(setup.ds, learn, settings.zero_shot)
+    contexts = learned_contexts(settings)
     reference: Evaluation | None = None
     ref_calls = 0
     if Path(out).exists() and not (overwrite or resume):
@@ -103,8 +116,10 @@ def run_optimize(
         reference = task.evaluate(prime_rs.EDGETPU_REFERENCE)
         ref_calls = task.oracle.calls
     run_dir = runs.prepare_run_dir(out, overwrite=overwrite, resume=resume)
-    runs.write_toml(run_dir / "config.toml", settings.to_dict())
+    runs.write_toml(run_dir / "config.toml", config_toml)
     meta: dict[str, Any] = {"seed": settings.seed, "environment": runs.environment_meta()}
+    if settings.data is None:
+        meta["data_seed"] = settings.data_seed
 
     with timer("data"):
         data_path = setup.data_path or cached_dataset(settings, say)
@@ -118,31 +133,19 @@ def run_optimize(
         meta["world"] = {"description": world.describe(), **world.to_metadata()}
 
     with timer("train"):
-        kind = "naive" if settings.naive else "conservative"
-        say(f"training the {kind} surrogate on {', '.join(learn)}")
-        # Outside the analytic world the negatives are not bounded by a model of another world.
-        analytic = isinstance(task.area_model, AnalyticAreaModel)
-        overrides: dict[str, Any] = {
-            **settings.train,
-            "seed": settings.seed,
-            "area_budget": settings.area_budget if analytic else None,
-        }
-        if settings.steps is not None:
-            overrides["steps"] = settings.steps
-        if settings.naive:
-            overrides.update(alpha=0.0, beta=0.0)
-        if settings.zero_shot:
-            overrides["contextual"] = True
-        model = train.train(
-            ds,
-            learn,
-            out=run_dir / "model",
-            resume=resume,
-            progress=show_progress,
-            contexts=settings.contexts or None,
-            model_config=settings.model or None,
-            **overrides,
-        )
+        naive = reused.naive if reused is not None else settings.naive
+        kind = "naive" if naive else "conservative"
+        if reused is not None:
+            say(f"reusing the {kind} surrogate of {reused.path} ({', '.join(reused.apps)})")
+            model = train.load(reused.path)
+            meta["model_run"] = {
+                "path": str(reused.path),
+                "step": model.info.get("step"),
+                "val_spearman": model.info.get("val_spearman"),
+            }
+        else:
+            say(f"training the {kind} surrogate on {', '.join(learn)}")
+            model = _train(settings, task, learn, run_dir, resume, show_progress, contexts, ds)
 
     with timer("search"):
         say(f"searching the surrogate ({settings.generations} generations x {settings.population})")
@@ -160,7 +163,7 @@ def run_optimize(
             init = logged_top(ds, [a for a in sources if _in_data(a, ds)], task.area_budget, 128)
         history: list[dict[str, float | None]] = []
         result = search_designs(
-            settings, task, surrogate_objective(model, task, settings.contexts), init, history
+            settings, task, surrogate_objective(model, task, contexts), init, history
         )
         first = {
             "generation": 0,
@@ -181,13 +184,13 @@ def run_optimize(
         "search_area_budget_mm2": task.search_budget,
     }
     surrogate_info = {
-        "naive": settings.naive,
+        "naive": naive,
         "zero_shot": settings.zero_shot,
         "trained_on": learn,
     }
     if not setup.verifies:
         with timer("propose"):
-            props = make_proposals(result, model, task, settings.contexts, world.latency_unit)
+            props = make_proposals(result, model, task, contexts, world.latency_unit)
             artifacts.write_proposals(run_dir, props, task)
         best = artifacts.proposals_best(common, props, logged, surrogate_info)
         artifacts.finish(run_dir, best, meta, timer)
@@ -221,6 +224,57 @@ def run_optimize(
             f"{task.area_budget:g} mm² (run directory: {run_dir})"
         )
     return OptimizeOutcome(run_dir, best, verified, reference, d_best, timer.seconds)
+
+
+def _train(
+    settings: OptimizeSettings,
+    task: Task,
+    learn: list[str],
+    run_dir: Path,
+    resume: bool,
+    show_progress: bool,
+    contexts: dict[str, Any],
+    ds: Any,
+) -> Any:
+    from prime_rs import train
+
+    # Outside the analytic world the negatives are not bounded by a model of another world.
+    analytic = isinstance(task.area_model, AnalyticAreaModel)
+    overrides: dict[str, Any] = {
+        **settings.train,
+        "seed": settings.seed,
+        "area_budget": settings.area_budget if analytic else None,
+    }
+    if settings.steps is not None:
+        overrides["steps"] = settings.steps
+    if settings.naive:
+        overrides.update(alpha=0.0, beta=0.0)
+    if settings.zero_shot:
+        overrides["contextual"] = True
+    return train.train(
+        ds,
+        learn,
+        out=run_dir / "model",
+        resume=resume,
+        progress=show_progress,
+        contexts=contexts or None,
+        model_config=settings.model or None,
+        **overrides,
+    )
+
+
+def learned_contexts(settings: OptimizeSettings) -> dict[str, Any]:
+    """The context source of every application given as a workload file (the file's network),
+    with the user's own ``contexts`` over them: a file in ``--apps`` needs no ``--workload``."""
+    from prime_rs import workloads
+
+    out: dict[str, Any] = {}
+    for item in [*settings.apps, *(settings.train_apps or [])]:
+        app = workloads.application(item, data_only=True)
+        if app.is_file and app.workload is not None:
+            out[app.name] = app.workload.context
+    out.update(settings.contexts)
+    return out
 
 
 def surrogate_objective(
