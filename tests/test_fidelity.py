@@ -7,11 +7,12 @@ prime-rs's numbers correctly, and that bad input is refused without touching the
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import shutil
-import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -27,13 +28,21 @@ RESULTS = FIDELITY / "results"
 DOC = ROOT / "docs" / "fidelity.md"
 
 
-def analyze(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(FIDELITY / "analyze.py"), *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+@pytest.fixture(scope="module")
+def analyze_main() -> Iterator[Callable[..., int]]:
+    """analyze.py's ``main``, imported in this process (a subprocess would spend seconds on
+    imports); it imports its sibling ``study`` from its own folder."""
+    spec = importlib.util.spec_from_file_location("fidelity_analyze", FIDELITY / "analyze.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    sys.path.insert(0, str(FIDELITY))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(FIDELITY))
+    yield lambda *args: module.main([str(a) for a in args])
+    del sys.modules[spec.name]
 
 
 def block(text: str, name: str) -> str:
@@ -55,13 +64,14 @@ def test_committed_doc_holds_the_before_tables() -> None:
     assert (RESULTS / "prime-before.json").exists()
 
 
-def test_analyze_writes_the_tables_of_this_model(doc: Path, tmp_path: Path) -> None:
+def test_analyze_writes_the_tables_of_this_model(
+    analyze_main: Callable[..., int], doc: Path, tmp_path: Path
+) -> None:
     summaries = tmp_path / "summaries"
     summaries.mkdir()
     shutil.copy(RESULTS / "prime-before.json", summaries)
     original = doc.read_text()
-    got = analyze("--label", "after", "--doc", doc, "--summary-dir", summaries)
-    assert got.returncode == 0, got.stderr
+    assert analyze_main("--label", "after", "--doc", doc, "--summary-dir", summaries) == 0
     text = doc.read_text()
     # Only the "after" block and the side-by-side summary change.
     assert block(text, "before") == block(original, "before")
@@ -106,11 +116,13 @@ def test_analyze_writes_the_tables_of_this_model(doc: Path, tmp_path: Path) -> N
             r"(pass|\*\*fail\*\*|not judged) \| .*(pass|\*\*fail\*\*|not judged) \|$", line
         )
     # Rerunning gives the same document.
-    assert analyze("--label", "after", "--doc", doc, "--summary-dir", summaries).returncode == 0
+    assert analyze_main("--label", "after", "--doc", doc, "--summary-dir", summaries) == 0
     assert doc.read_text() == text
 
 
-def test_a_peer_result_out_of_order_is_refused(doc: Path, tmp_path: Path) -> None:
+def test_a_peer_result_out_of_order_is_refused(
+    analyze_main: Callable[..., int], doc: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     results = tmp_path / "results"
     shutil.copytree(RESULTS, results)
     path = results / "zigzag-resnet50-4096-25gbps-stock.json"
@@ -118,21 +130,21 @@ def test_a_peer_result_out_of_order_is_refused(doc: Path, tmp_path: Path) -> Non
     data["layers"][0], data["layers"][1] = data["layers"][1], data["layers"][0]
     path.write_text(json.dumps(data))
     original = doc.read_text()
-    got = analyze("--label", "after", "--doc", doc, "--results", results)
-    assert got.returncode == 2
-    assert "not the GEMM ops of resnet50 in order" in got.stderr
+    assert analyze_main("--label", "after", "--doc", doc, "--results", results) == 2
+    assert "not the GEMM ops of resnet50 in order" in capsys.readouterr().err
     assert doc.read_text() == original
     assert not (results / "prime-after.json").exists()
 
 
-def test_a_label_made_by_another_model_is_kept(doc: Path, tmp_path: Path) -> None:
+def test_a_label_made_by_another_model_is_kept(
+    analyze_main: Callable[..., int], doc: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     summaries = tmp_path / "summaries"
     summaries.mkdir()
     stale = {"label": "before", "fingerprint": "0" * 64, "prime_rs": "0", "targets": []}
     (summaries / "prime-before.json").write_text(json.dumps(stale))
     original = doc.read_text()
-    got = analyze("--label", "before", "--doc", doc, "--summary-dir", summaries)
-    assert got.returncode == 2
-    assert "was made by model 0000000000000000" in got.stderr
+    assert analyze_main("--label", "before", "--doc", doc, "--summary-dir", summaries) == 2
+    assert "was made by model 0000000000000000" in capsys.readouterr().err
     assert doc.read_text() == original
     assert json.loads((summaries / "prime-before.json").read_text()) == stale

@@ -96,8 +96,12 @@ def load(run: Run, results: Path) -> list[dict[str, Any]]:
     if not path.exists():
         raise AnalysisError(f"no cached result {path}: run benches/fidelity/peers.py")
     data = json.loads(path.read_text())
-    if data["run"] != run.as_dict():
-        raise AnalysisError(f"{path} holds run {data['run']}, expected {run.as_dict()}")
+    # How many processes a run was split into does not change what it measured.
+    held, wanted = (
+        {k: v for k, v in d.items() if k != "parts"} for d in (data["run"], run.as_dict())
+    )
+    if held != wanted:
+        raise AnalysisError(f"{path} holds run {held}, expected {wanted}")
     layers = study.gemm_layers(run.network)
     got = [(r["op"], r["name"]) for r in data["layers"]]
     if got != [(layer.op, layer.name) for layer in layers]:
@@ -127,6 +131,9 @@ def scalesim_series(run: Run, results: Path) -> np.ndarray:
 
 
 def spearman(x: np.ndarray, y: np.ndarray) -> float:
+    """Spearman's rho; NaN where a side is constant (no ranking to agree with)."""
+    if np.ptp(x) == 0 or np.ptp(y) == 0:
+        return math.nan
     return float(spearmanr(x, y).statistic)
 
 
@@ -149,7 +156,7 @@ def spread(med: float, lo: float, hi: float) -> str:
     return f"{f2(med)} ({f2(lo)}-{f2(hi)})"
 
 
-def verdict(passed: bool | None) -> str:
+def verdict_text(passed: bool | None) -> str:
     return "not judged" if passed is None else "pass" if passed else "**fail**"
 
 
@@ -197,7 +204,7 @@ def network(name: str, results: Path) -> Network:
     classes = {"all": np.ones(len(layers), bool)}
     if dw.any():
         classes |= {"depthwise": dw, "non-depthwise": ~dw}
-    classes[f"n < {lanes}, non-depthwise"] = narrow
+    classes[f"n < {lanes} (non-depthwise)"] = narrow
     return Network(name, layers, prime, series, classes)
 
 
@@ -251,7 +258,7 @@ def bound_verdicts(
         stats = {s: ratio_stats(net.series[s][mask], bound) for s in names}
         peers_near = all(stats[p][0] <= MAC_BOUND_MAX for p in PEERS_FOR_BOUND)
         if not peers_near:
-            verdict = "n/a (a peer is not near it)"
+            verdict = "not judged"
         elif stats["prime-rs compute"][0] <= MAC_BOUND_MAX:
             verdict = "pass"
         else:
@@ -420,25 +427,21 @@ def targets(nets: dict[str, Network], sws: list[Sweep]) -> list[Target]:
             )
     for name, net in nets.items():
         verdicts = bound_verdicts(net)
-        judged = [(cls, stats) for cls, _, stats, v in verdicts if not v.startswith("n/a")]
+        judged = [(cls, stats) for cls, _, stats, v in verdicts if v != "not judged"]
         failing = [
             f"{cls} at {f2(stats['prime-rs compute'][0])}x"
             for cls, stats in judged
             if stats["prime-rs compute"][0] > MAC_BOUND_MAX
         ]
-        skipped = [cls for cls, _, _, v in verdicts if v.startswith("n/a")]
-        measured = "; ".join(
-            part
-            for part in (
-                ("over: " + ", ".join(failing))
-                if failing
-                else f"{len(judged)} classes judged, none over"
-                if judged
-                else "",
-                ("not judged (a peer is not near it): " + ", ".join(skipped)) if skipped else "",
-            )
-            if part
-        )
+        skipped = [cls for cls, _, _, v in verdicts if v == "not judged"]
+        notes = []
+        if failing:
+            notes.append("over: " + ", ".join(failing))
+        elif judged:
+            notes.append(f"{len(judged)} judged, none over")
+        if skipped:
+            notes.append(f"not judged (a peer is over {MAC_BOUND_MAX}x): " + ", ".join(skipped))
+        measured = "; ".join(notes)
         out.append(
             Target(
                 f"bound/{name}",
@@ -482,7 +485,8 @@ def render(label: str, nets: dict[str, Network], sws: list[Sweep], tgts: list[Ta
         f"#### Targets ({label})",
         table(
             ["target", "measured", "verdict"],
-            [[t.what, t.measured, verdict(t.passed)] for t in tgts],
+            [[t.what, t.measured, verdict_text(t.passed)] for t in tgts],
+            right_from=3,
         ),
         "#### Per-layer agreement",
     ]
@@ -495,8 +499,8 @@ def render(label: str, nets: dict[str, Network], sws: list[Sweep], tgts: list[Ta
             table(
                 [
                     "y vs x",
+                    "class",
                     "layers",
-                    "n",
                     "Spearman rho",
                     "ratio y/x median (p10-p90)",
                     "sum ratio",
@@ -527,8 +531,8 @@ def render(label: str, nets: dict[str, Network], sws: list[Sweep], tgts: list[Ta
         table(
             [
                 "network",
+                "class",
                 "layers",
-                "n",
                 "prime-rs compute",
                 "prime-rs op latency",
                 "ZigZag ideal_temporal",
@@ -584,9 +588,11 @@ def render_summary(summaries: dict[str, dict[str, Any]]) -> str:
         row = [what]
         for label in LABELS:
             got = {t["key"]: t for t in summaries.get(label, {}).get("targets", [])}.get(key)
-            row.append("not run" if got is None else f"{got['measured']}: {verdict(got['passed'])}")
+            row.append(
+                "not run" if got is None else f"{got['measured']}: {verdict_text(got['passed'])}"
+            )
         rows.append(row)
-    return table(["target", *LABELS], rows)
+    return table(["target", *LABELS], rows, right_from=3)
 
 
 def replace_block(text: str, name: str, body: str, doc: Path) -> str:
