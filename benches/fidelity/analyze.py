@@ -480,7 +480,7 @@ def targets(nets: dict[str, Network], sws: list[Sweep]) -> list[Target]:
 def render(label: str, nets: dict[str, Network], sws: list[Sweep], tgts: list[Target]) -> str:
     parts = [
         f"Model fingerprint `{prime_rs.simulator.FINGERPRINT[:16]}` (prime-rs {prime_rs.__version__}).",
-        "Cycles at prime-rs's clock; ratios are prime-rs / peer unless the row says otherwise; "
+        "Cycles at prime-rs's clock; ratios are prime-rs / peer unless the row says otherwise;\n"
         "(p10-p90) is the spread of the per-layer ratio.",
         f"#### Targets ({label})",
         table(
