@@ -183,7 +183,7 @@ def network(name: str, results: Path) -> Network:
     layers = study.gemm_layers(name)
     prime = prime_point(name)
     gemm_ops = [prime.ops[layer.op] for layer in layers]
-    clock = constants()["CLOCK_GHZ"]
+    clock = study.CLOCK_GHZ
     dw_run = study.depthwise_aware(study.zigzag(name, "stock"))
     zz_dw_comp, zz_dw_lat = zigzag_series(dw_run, results)
     series = {
@@ -268,7 +268,7 @@ def bound_verdicts(
 
 
 def sums_rows(nets: Sequence[Network]) -> list[list[str]]:
-    clock_ms = 1e-6 / constants()["CLOCK_GHZ"]  # ms per cycle
+    clock_ms = 1e-6 / study.CLOCK_GHZ  # ms per cycle
     rows = []
     names = [
         ("MAC bound", "MAC bound (MACs / 4096)"),
@@ -344,7 +344,7 @@ class Sweep:
 
 
 def sweeps(results: Path) -> list[Sweep]:
-    clock_ms = 1e-6 / constants()["CLOCK_GHZ"]
+    clock_ms = 1e-6 / study.CLOCK_GHZ
     net = study.SWEEP_NETWORK
     layers = study.gemm_layers(net)
     (dense,) = (j for j, layer in enumerate(layers) if layer.type == "dense")
@@ -629,6 +629,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"'{args.label}' was made by model {old[:16]}, this prime-rs is {fingerprint[:16]}: "
                     "use the other label, or --force to replace it"
                 )
+        if constants()["CLOCK_GHZ"] != study.CLOCK_GHZ:
+            raise AnalysisError(
+                f"the model's clock is {constants()['CLOCK_GHZ']} GHz, the peer runs were set up "
+                f"for {study.CLOCK_GHZ} GHz: update study.CLOCK_GHZ and rerun peers.py --force"
+            )
         if not args.doc.exists():
             raise AnalysisError(f"no document {args.doc}")
         nets = {name: network(name, args.results) for name in study.NETWORKS}

@@ -35,8 +35,8 @@ SWEEP_NETWORK = "mobilenet_v2"
 MAC_SWEEP = (1024, 4096, 16384)
 GBPS_SWEEP = (5, 10, 25)
 
-# The peers count cycles; prime-rs reports time at this clock (its CLOCK_GHZ, checked by
-# analyze.py against the model's constants).
+# The clock the cached peer runs were set up for (ZigZag's DRAM port is prime-rs's bandwidth in
+# bits per cycle of it); analyze.py refuses a model with another clock.
 CLOCK_GHZ = 0.5
 
 
