@@ -85,7 +85,7 @@ def train(
     progress: Annotated[bool, typer.Option(help="Progress bar on stderr.")] = True,
 ) -> None:
     """Train the surrogate; writes RUN/metrics.jsonl, RUN/config.json and RUN/checkpoints/."""
-    from prime_rs.cli.common import cli_errors
+    from prime_rs.cli.common import cli_errors, search_progress
 
     with cli_errors():
         from prime_rs import checks
@@ -114,7 +114,7 @@ def train(
         dataset = data_mod.load(data)
         # Two trainings interleaving one run directory would each report success on a mix
         # of both: the second is refused while the first holds the directory.
-        with run_lock(out):
+        with run_lock(out), search_progress(enabled=progress) as bar:
             try:
                 result = train_fn(
                     dataset,
@@ -124,7 +124,7 @@ def train(
                     model_config={"kind": model, "n_experts": experts},
                     contexts=_parse_contexts(context or []),
                     resume=resume,
-                    progress=progress and sys.stderr.isatty(),
+                    progress=bar if progress and sys.stderr.isatty() else None,
                 )
             except KeyboardInterrupt:
                 print(
