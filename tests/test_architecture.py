@@ -45,9 +45,9 @@ FRONTS = ("prime_rs.api", "prime_rs.config")
 # What the search package may not reach (it is driven by the jobs, and learns nothing itself).
 ABOVE_SEARCH = ("prime_rs.data", "prime_rs.baselines", "prime_rs.optimize", *TRAINING)
 UI = ("rich",)
-# Modules that still draw their own progress; "train" is moving training onto
-# prime_rs.progress.TrainProgress, after which this set is empty.
-UI_PENDING = {"prime_rs.train.loop"}
+# Modules that still draw their own progress: none (training reports
+# prime_rs.progress.TrainProgress events, which the CLI draws).
+UI_PENDING: set[str] = set()
 # Old module names kept importable: each is only its successor.
 ALIASES = {
     "prime_rs.objective": "prime_rs.task",

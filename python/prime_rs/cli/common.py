@@ -126,7 +126,9 @@ def search_progress(enabled: bool = True, console: Any = None) -> Iterator[Calla
             elif done < last[name]:
                 bar.reset(job, total=total, info="")
             last[name] = done
-            bar.update(job, completed=done, info=p.describe())
+            # An event with nothing to say (training between validations) keeps the last words.
+            said = p.describe()
+            bar.update(job, completed=done, **({"info": said} if said else {}))
 
         yield update
 
@@ -314,13 +316,14 @@ def run_optimize_command(
 
     settings = schema.resolve(config, flags).to_settings()
     console = stderr_console()
-    outcome = run_optimize(
-        settings,
-        out,
-        progress=lambda msg: console.print(f"[dim]•[/dim] {msg}"),
-        show_progress=console.is_terminal,
-        **kw,
-    )
+    with search_progress(enabled=console.is_terminal, console=console) as bar:
+        outcome = run_optimize(
+            settings,
+            out,
+            progress=lambda msg: console.print(f"[dim]•[/dim] {msg}"),
+            show_progress=bar if console.is_terminal else False,
+            **kw,
+        )
     if as_json:
         print(json.dumps(outcome.best, indent=2))
     else:

@@ -158,7 +158,7 @@ def train(
         dataset = data_mod.load(data)
         # Two trainings interleaving one run directory would each report success on a mix
         # of both: the second is refused while the first holds the directory.
-        with run_lock(out):
+        with run_lock(out), common.search_progress(enabled=progress) as bar:
             if overwrite:
                 runs.empty_dir(out)
             try:
@@ -170,7 +170,7 @@ def train(
                     model_config={"kind": model, "n_experts": experts},
                     contexts=contexts,
                     resume=resume,
-                    progress=progress and sys.stderr.isatty(),
+                    progress=bar if progress and sys.stderr.isatty() else None,
                 )
             except KeyboardInterrupt:
                 print(

@@ -36,7 +36,7 @@ from prime_rs import runs
 from prime_rs.area_model import AnalyticAreaModel
 from prime_rs.errors import InvalidArgumentError, NoFeasibleDesignError, UnknownApplicationError
 from prime_rs.optimize import SearchResult, SurrogateSearchConfig, surrogate_search
-from prime_rs.progress import Say, silent
+from prime_rs.progress import ProgressArg, Say, silent
 from prime_rs.run import artifacts
 from prime_rs.run.artifacts import Proposals
 from prime_rs.run.logged import _in_data, cached_dataset, dataset_best, logged_best, logged_top
@@ -78,7 +78,7 @@ def run_optimize(
     overwrite: bool = False,
     resume: bool = False,
     progress: Say | None = None,
-    show_progress: bool = False,
+    show_progress: ProgressArg = False,
     raise_if_none_feasible: bool = True,
     propose_only: bool = False,
 ) -> OptimizeOutcome:
@@ -86,7 +86,8 @@ def run_optimize(
     no verified candidate is feasible under the budget (unless ``raise_if_none_feasible`` is
     False: the comparison protocol records such a run as a miss). Without an oracle
     (``--oracle none``, or ``propose_only``) it stops after the search and writes the
-    proposals instead of verified candidates."""
+    proposals instead of verified candidates. ``progress`` gets the stage lines;
+    ``show_progress`` is training's progress (``prime_rs.train.train``'s ``progress``)."""
     from prime_rs import data, train
 
     say = progress or silent
