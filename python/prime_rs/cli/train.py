@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -85,12 +84,12 @@ def train(
     progress: Annotated[bool, typer.Option(help="Progress bar on stderr.")] = True,
 ) -> None:
     """Train the surrogate; writes RUN/metrics.jsonl, RUN/config.json and RUN/checkpoints/."""
-    from prime_rs.cli.common import cli_errors
+    from prime_rs.cli.common import cli_errors, train_progress
 
     with cli_errors():
         from prime_rs import checks
         from prime_rs import data as data_mod
-        from prime_rs.runs import run_lock
+        from prime_rs.runs import removed_on_input_error, run_lock
         from prime_rs.train import TrainConfig
         from prime_rs.train import train as train_fn
 
@@ -114,25 +113,18 @@ def train(
         dataset = data_mod.load(data)
         # Two trainings interleaving one run directory would each report success on a mix
         # of both: the second is refused while the first holds the directory.
-        with run_lock(out):
-            try:
-                result = train_fn(
-                    dataset,
-                    app_list,
-                    out=out,
-                    config=cfg,
-                    model_config={"kind": model, "n_experts": experts},
-                    contexts=_parse_contexts(context or []),
-                    resume=resume,
-                    progress=progress and sys.stderr.isatty(),
-                )
-            except KeyboardInterrupt:
-                print(
-                    f"interrupted: checkpoints are kept in {out}; rerun the same command "
-                    "with --resume to continue",
-                    file=sys.stderr,
-                )
-                raise typer.Exit(130) from None
+        contexts = _parse_contexts(context or [])
+        with cli_errors(resume_out=out), removed_on_input_error(out), run_lock(out):
+            result = train_fn(
+                dataset,
+                app_list,
+                out=out,
+                config=cfg,
+                model_config={"kind": model, "n_experts": experts},
+                contexts=contexts,
+                resume=resume,
+                progress=train_progress() if progress else False,
+            )
     summary = {
         "run": str(out),
         "apps": list(result.apps),

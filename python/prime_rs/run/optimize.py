@@ -35,11 +35,11 @@ from prime_rs import runs
 from prime_rs.area_model import AnalyticAreaModel
 from prime_rs.errors import InvalidArgumentError, NoFeasibleDesignError, UnknownApplicationError
 from prime_rs.optimize import SearchResult, SurrogateSearchConfig, surrogate_search
-from prime_rs.progress import Say, silent
+from prime_rs.progress import ProgressArg, Say, log_stages
 from prime_rs.run import artifacts
 from prime_rs.run.artifacts import Proposals
 from prime_rs.run.logged import _in_data, cached_dataset, dataset_best, logged_best, logged_top
-from prime_rs.run.prepare import prepare
+from prime_rs.run.prepare import check_resume, prepare
 from prime_rs.run.settings import OptimizeSettings
 from prime_rs.space import SPACE
 from prime_rs.task import Evaluation, Task
@@ -69,6 +69,7 @@ class OptimizeOutcome:
     proposals: Proposals | None = None
 
 
+@runs.removes_created_dir("out")
 def run_optimize(
     settings: OptimizeSettings,
     out: str | os.PathLike[str],
@@ -76,7 +77,7 @@ def run_optimize(
     overwrite: bool = False,
     resume: bool = False,
     progress: Say | None = None,
-    show_progress: bool = False,
+    show_progress: ProgressArg = False,
     raise_if_none_feasible: bool = True,
     propose_only: bool = False,
 ) -> OptimizeOutcome:
@@ -87,7 +88,7 @@ def run_optimize(
     proposals instead of verified candidates."""
     from prime_rs import data, train
 
-    say = progress or silent
+    say = progress or log_stages(__name__)
     timer = runs.Timer()
     setup = prepare(settings, propose_only=propose_only, say=say)  # checks before any work
     task, world = setup.task, setup.world
@@ -96,6 +97,8 @@ def run_optimize(
     ref_calls = 0
     if Path(out).exists() and not (overwrite or resume):
         runs.prepare_run_dir(out)  # refuses an existing run now, before any oracle call
+    if resume:
+        check_resume(settings, out)  # a refused resume changes nothing in the run
     if setup.verifies and not setup.builtin:
         # The user's oracle is asked about the reference design first: a broken command then
         # fails in seconds, before any training and before anything is written.
@@ -103,7 +106,10 @@ def run_optimize(
         reference = task.evaluate(prime_rs.EDGETPU_REFERENCE)
         ref_calls = task.oracle.calls
     run_dir = runs.prepare_run_dir(out, overwrite=overwrite, resume=resume)
-    runs.write_toml(run_dir / "config.toml", settings.to_dict())
+    # A resumed run's settings are its own until training accepts the resume (below).
+    resuming = resume and (run_dir / "config.toml").is_file()
+    if not resuming:
+        runs.write_toml(run_dir / "config.toml", settings.to_dict())
     meta: dict[str, Any] = {"seed": settings.seed, "environment": runs.environment_meta()}
 
     with timer("data"):
@@ -143,6 +149,8 @@ def run_optimize(
             model_config=settings.model or None,
             **overrides,
         )
+    if resuming:  # training accepted the resume: the run now has these settings
+        runs.write_toml(run_dir / "config.toml", settings.to_dict())
 
     with timer("search"):
         say(f"searching the surrogate ({settings.generations} generations x {settings.population})")

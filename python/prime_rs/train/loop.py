@@ -8,7 +8,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,11 +84,14 @@ def _validate(
 
 
 class _Progress:
-    """A rich progress bar on stderr, or nothing."""
+    """A rich progress bar on stderr, the events of the progress protocol to a callback
+    (:class:`prime_rs.progress.TrainProgress`), or nothing."""
 
-    def __init__(self, enabled: bool, total: int, start: int):
+    def __init__(self, enabled: bool | Callable[[Any], None], total: int, start: int):
         self.bar = None
-        if enabled:
+        self.report = None if isinstance(enabled, bool) else enabled
+        self.total = total
+        if enabled is True:
             from rich.console import Console
             from rich.progress import (
                 BarColumn,
@@ -111,7 +114,13 @@ class _Progress:
             self.bar.start()
             self.task = self.bar.add_task("train", total=total, completed=start, info="")
 
-    def update(self, step: int, info: str | None = None) -> None:
+    def update(
+        self, step: int, info: str | None = None, metrics: dict[str, float] | None = None
+    ) -> None:
+        if self.report is not None:
+            from prime_rs.progress import TrainProgress
+
+            self.report(TrainProgress(step, self.total, metrics or {}))
         if self.bar is not None:
             kw = {"info": info} if info is not None else {}
             self.bar.update(self.task, completed=step, **kw)
@@ -130,7 +139,7 @@ def train(
     model_config: ModelConfig | Mapping[str, Any] | None = None,
     contexts: Mapping[str, ContextSource] | None = None,
     resume: bool = False,
-    progress: bool = False,
+    progress: bool | Callable[[Any], None] = False,
     **overrides: Any,
 ) -> TrainedModel:
     """Train the PRIME conservative surrogate on ``dataset`` for ``apps``.
@@ -141,7 +150,8 @@ def train(
     block sizes and context width are filled in). ``contexts``: context vectors (or workload
     files) for applications that are not built-in workloads (contextual model only).
     ``out``: run directory for ``metrics.jsonl``, ``config.json`` and checkpoints (nothing is
-    written without it); ``resume=True`` continues the run found there.
+    written without it); ``resume=True`` continues the run found there. ``progress``: True
+    draws a bar on stderr; a callable gets a :class:`prime_rs.progress.TrainProgress` per step.
     Returns the model with the best validation rank correlation.
     """
     cfg = dataclasses.replace(config or TrainConfig(), **overrides)
@@ -320,7 +330,11 @@ def train(
                         val["val_spearman"],
                         improved,
                     )
-                bar.update(done, f"val rho {val['val_spearman']:.3f} (best {best:.3f})")
+                bar.update(
+                    done,
+                    f"val rho {val['val_spearman']:.3f} (best {best:.3f})",
+                    {"val_spearman": val["val_spearman"], "best": best},
+                )
                 if cfg.patience and bad_vals >= cfg.patience:
                     stopped_early = True
                     break
