@@ -286,6 +286,7 @@ def test_ctrl_c_prints_the_command_that_continues(cli, tmp_path: Path, monkeypat
 
     def interrupted(settings, out, **kw):  # type: ignore[no-untyped-def]
         calls.append({"settings": settings, "out": out, **kw})
+        Path(out).mkdir(exist_ok=True)  # the run had started
         raise KeyboardInterrupt
 
     monkeypatch.setattr(run_mod, "run_optimize", interrupted)

@@ -124,7 +124,7 @@ def emit(logger: logging.Logger, message: str, level: int = logging.INFO) -> Non
     if logger.isEnabledFor(level) and _reaches_a_handler(logger, level):
         logger.log(level, message)
     else:
-        _fallback.handle(logger.makeRecord(logger.name, level, "", 0, message, None, None))
+        _fallback.handle(logger.makeRecord(logger.name, level, "", 0, message, (), None))
 
 
 def _reaches_a_handler(logger: logging.Logger, level: int) -> bool:

@@ -92,10 +92,10 @@ _UNWRAPPED = 100_000
 
 
 @contextmanager
-def cli_errors(resume_out: Path | None = None, resumable: bool = True) -> Iterator[None]:
+def cli_errors(resume_out: Path | None = None) -> Iterator[None]:
     """PrimeError -> `error: <message>` on stderr and its exit code (2 for input errors);
-    Ctrl-C -> exit 130 with the exact command that continues the job in ``resume_out`` (when
-    the command has ``--resume``)."""
+    Ctrl-C -> exit 130, saying what is kept in ``resume_out`` and the exact command that
+    continues it (when the command has ``--resume``)."""
     from prime_rs.errors import PrimeError
 
     try:
@@ -105,7 +105,7 @@ def cli_errors(resume_out: Path | None = None, resumable: bool = True) -> Iterat
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         if resume_out is not None:
-            _tell(logging.WARNING, interrupted_message(resume_out, resumable))
+            _tell(logging.WARNING, interrupted_message(resume_out))
         raise typer.Exit(130) from None
 
 
@@ -120,13 +120,13 @@ def _tell(level: int, message: str) -> None:
         print(f"{logging.getLevelName(level).lower()}: {message}", file=sys.stderr)
 
 
-def interrupted_message(out: Path, resumable: bool = True) -> str:
-    """What Ctrl-C leaves and how to go on: the command as given, with ``--resume``."""
+def interrupted_message(out: Path) -> str:
+    """What Ctrl-C leaves in ``out`` and how to go on: the command as given, with
+    ``--resume``."""
+    if not out.exists():
+        return "interrupted before anything was written"
     ctx = _click("globals").get_current_context(silent=True)
-    can_resume = (
-        resumable and ctx is not None and any(p.name == "resume" for p in ctx.command.params)
-    )
-    if not can_resume:
+    if ctx is None or not any(p.name == "resume" for p in ctx.command.params):
         return f"interrupted: partial results are in {out}; rerun with --overwrite to start again"
     return (
         f"interrupted: the finished work is kept in {out}; continue it with:\n  "
