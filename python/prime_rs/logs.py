@@ -119,8 +119,8 @@ def shows(level: int) -> bool:
 
 
 def emit(logger: logging.Logger, message: str, level: int = logging.INFO) -> None:
-    """Log ``message`` that a caller asked to see: through the configured handlers when some
-    would show it, else as a plain line on stderr."""
+    """Log ``message`` that a caller asked to see: through the configured handlers when one
+    would show it (a log file alone does not), else as a plain line on stderr."""
     if logger.isEnabledFor(level) and _reaches_a_handler(logger, level):
         logger.log(level, message)
     else:
@@ -131,7 +131,8 @@ def _reaches_a_handler(logger: logging.Logger, level: int) -> bool:
     current: logging.Logger | None = logger
     while current is not None:
         for h in current.handlers:
-            if not isinstance(h, logging.NullHandler) and level >= h.level:
+            shows = not isinstance(h, logging.NullHandler | logging.FileHandler)
+            if shows and level >= h.level:
                 return True
         current = current.parent if current.propagate else None
     return False
