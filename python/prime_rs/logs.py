@@ -4,8 +4,8 @@ Library code logs through ``logging.getLogger(__name__)`` and never prints: stag
 the conservative surrogate on unet") and the end-of-job times are INFO, counted progress lines are
 INFO on :data:`PROGRESS`, details are DEBUG. As the logging HOWTO asks of a library, nothing is
 shown until an application configures logging, with one exception: output a caller asks for by
-name (``progress=True``) goes through :func:`emit`, which falls back to a plain stderr line when
-nobody would otherwise see it, as logging's own last resort does for warnings.
+name (``progress=True``) goes through :func:`emit`: a plain stderr line unless the application
+set the output up, much as logging's own last resort does for warnings.
 
 An application (the command line, ``prime_rs.cli.common.setup_output``) hands its console
 handler to :func:`configure`, which installs it at the chosen level beside an optional log file
@@ -27,6 +27,7 @@ __all__ = [
     "configure",
     "configured",
     "emit",
+    "reset",
     "shows",
 ]
 
@@ -108,6 +109,18 @@ def configure(
     root.propagate = False
 
 
+def reset() -> None:
+    """Undo :func:`configure` (when a command run in-process, e.g. by a test, ends)."""
+    root = logging.getLogger(ROOT)
+    for h in _installed:
+        root.removeHandler(h)
+        h.close()
+    _installed.clear()
+    _level[0] = logging.INFO
+    root.setLevel(logging.NOTSET)
+    root.propagate = True
+
+
 def configured() -> bool:
     """Whether an application set the output up through :func:`configure`."""
     return bool(_installed)
@@ -119,20 +132,9 @@ def shows(level: int) -> bool:
 
 
 def emit(logger: logging.Logger, message: str, level: int = logging.INFO) -> None:
-    """Log ``message`` that a caller asked to see: through the configured handlers when one
-    would show it (a log file alone does not), else as a plain line on stderr."""
-    if logger.isEnabledFor(level) and _reaches_a_handler(logger, level):
+    """Log ``message`` that a caller asked to see: through the application's handlers when it
+    set the output up (:func:`configure`), else as a plain line on stderr."""
+    if configured():
         logger.log(level, message)
     else:
         _fallback.handle(logger.makeRecord(logger.name, level, "", 0, message, (), None))
-
-
-def _reaches_a_handler(logger: logging.Logger, level: int) -> bool:
-    current: logging.Logger | None = logger
-    while current is not None:
-        for h in current.handlers:
-            shows = not isinstance(h, logging.NullHandler | logging.FileHandler)
-            if shows and level >= h.level:
-                return True
-        current = current.parent if current.propagate else None
-    return False

@@ -23,6 +23,7 @@ app = typer.Typer(
 
 @app.callback()
 def _options(
+    ctx: typer.Context,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Only warnings and errors on stderr.")
     ] = False,
@@ -51,6 +52,7 @@ def _options(
 
             raise InvalidArgumentError("--quiet and --verbose contradict each other: give one")
         common.setup_output(-1 if quiet else 1 if verbose else 0, log_file)
+    ctx.call_on_close(common.close_output)
 
 
 def _register() -> None:

@@ -60,6 +60,12 @@ def setup_output(verbosity: int = 0, log_file: Path | None = None) -> None:
     _CONSOLE[:] = [console]
 
 
+def close_output() -> None:
+    """Undo :func:`setup_output` when the command ends (it may have run in-process)."""
+    logs.reset()
+    _CONSOLE.clear()
+
+
 def stderr_console() -> Any:
     """The stderr console of result lines and bars (the log handler's); silent under ``-q``."""
     if not _CONSOLE:
