@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import shlex
@@ -257,26 +258,37 @@ def test_quiet_and_verbose(cli, tmp_path: Path, logs_data) -> None:
     assert r.exit_code == 2 and "cannot write the log file" in r.stderr
 
 
-def test_progress_lines_every_tenth_and_every_half_minute(caplog) -> None:
+class _Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def test_progress_lines_every_tenth_and_every_half_minute(monkeypatch) -> None:
+    logger = logging.getLogger("prime_rs.progress")
+    seen = _Lines()
+    monkeypatch.setattr(logger, "handlers", [seen])
+    monkeypatch.setattr(logger, "level", logging.INFO)
     now = [0.0]
     lines = ProgressLines(every_s=30.0, clock=lambda: now[0])
-    with caplog.at_level("INFO", logger="prime_rs.progress"):
-        for step in range(1, 1001):
-            now[0] += 0.001  # fast: a line per tenth only
-            lines(TrainProgress(step, 1000, {}))
-        fast = len(caplog.records)
-        caplog.clear()
-        for step in range(1, 21):
-            now[0] += 20.0  # slow steps: a line at least every 30 s
-            lines(Count("simulating", step, 10_000, "designs"))
-        slow = [r.getMessage() for r in caplog.records]
-    assert fast == 11  # the start, then 100, 200, ..., 1000
-    assert len(slow) == 10 and slow[0] == "simulating: 1/10,000 designs"
+    for step in range(1, 1001):
+        now[0] += 0.001  # fast: a line per tenth only
+        lines(TrainProgress(step, 1000, {}))
+    assert len(seen.lines) == 11  # the start, then 100, 200, ..., 1000
+    assert seen.lines[-1] == "train: 1,000/1,000 steps"
+    seen.lines.clear()
+    for step in range(1, 21):
+        now[0] += 20.0  # slow: a line at least every 30 s
+        lines(Count("simulating", step, 10_000, "designs"))
+    assert seen.lines[:2] == ["simulating: 1/10,000 designs", "simulating: 3/10,000 designs"]
+    assert len(seen.lines) == 10
     # A job that starts over (the next seed) reports its start again.
-    caplog.clear()
-    with caplog.at_level("INFO", logger="prime_rs.progress"):
-        lines(TrainProgress(1, 1000, {}))
-    assert len(caplog.records) == 1
+    seen.lines.clear()
+    lines(TrainProgress(1, 1000, {"loss": 0.5}))
+    assert seen.lines == ["train: 1/1,000 steps, loss 0.5"]
 
 
 def test_ctrl_c_prints_the_command_that_continues(cli, tmp_path: Path, monkeypatch) -> None:
