@@ -8,6 +8,7 @@ pyarrow) happen inside the commands, so `prime-rs --help` is instant.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -104,7 +105,8 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def _root(
+def _options(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option(
@@ -114,8 +116,35 @@ def _root(
             is_eager=True,
         ),
     ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Only warnings and errors on stderr.")
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Debug messages on stderr too.")
+    ] = False,
+    log_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--log-file",
+            help="Also write every message, with times, to this file (appended).",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
-    """Design hardware accelerators from logged data (PRIME)."""
+    """Design hardware accelerators from logged data (PRIME). The options here come before
+    the command: prime-rs -q optimize ..."""
+    import time
+
+    from prime_rs.cli import common
+
+    common.STARTED[0] = time.perf_counter()
+    with common.cli_errors():
+        if quiet and verbose:
+            from prime_rs.errors import InvalidArgumentError
+
+            raise InvalidArgumentError("--quiet and --verbose contradict each other: give one")
+        common.setup_output(-1 if quiet else 1 if verbose else 0, log_file)
+    ctx.call_on_close(common.close_output)
 
 
 def _register() -> None:

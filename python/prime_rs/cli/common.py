@@ -1,18 +1,40 @@
-"""What the commands share: typed errors -> message and exit code, progress on stderr (the only
-place rich draws), the options of optimize, propose and compare, splitting comma lists for the
+"""What the commands share: typed errors -> message and exit code, the resume hint on Ctrl-C,
+progress on stderr (rich bars on a terminal, plain lines off one: the only place the CLI draws),
+the end-of-job times, the options of optimize, propose and compare, splitting comma lists for the
 typed settings, and the summary table of a run."""
 
 from __future__ import annotations
 
 import json
-import os
-import sys
-from collections.abc import Callable, Iterator
+import logging
+import shlex
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+
+from prime_rs import logs
+
+log = logging.getLogger("prime_rs.cli")
+
+#: When the command started (set by the app's callback; the total time at the end).
+STARTED = [time.perf_counter()]
+
+
+#: The stderr console of bars, result lines and (on a terminal) log lines: one, so they never
+#: interleave. Made by :func:`setup_output`.
+_CONSOLE: list[Any] = []
+
+
+def _new_console(**kw: Any) -> Any:
+    import os
+
+    from rich.console import Console
+
+    return Console(no_color=bool(os.environ.get("NO_COLOR")) or None, **kw)
 
 
 def escape(text: str) -> str:
@@ -50,45 +72,220 @@ def table_default(key: str) -> str:
     return str(cls.model_fields[name].default)  # type: ignore[union-attr]
 
 
-def stderr_console() -> Any:
-    from rich.console import Console
+def setup_output(verbosity: int = 0, log_file: Path | None = None) -> None:
+    """The app's logging (:func:`prime_rs.logs.configure`): rich's handler on the stderr console
+    when it is a terminal (progress lines are left to the bars there), else plain lines, never
+    wrapped, no escape codes."""
+    from prime_rs.logs import PROGRESS, Plain, StderrHandler, configure
 
-    return Console(stderr=True, no_color=bool(os.environ.get("NO_COLOR")) or None)
+    console = _new_console(stderr=True)
+    handler: logging.Handler
+    if console.is_terminal:
+        from rich.logging import RichHandler
+
+        handler = RichHandler(
+            console=console, show_time=False, show_path=False, show_level=False, markup=False
+        )
+        handler.addFilter(lambda record: not record.name.startswith(PROGRESS))
+    else:
+        console = _new_console(stderr=True, soft_wrap=True, width=_UNWRAPPED)
+        handler = StderrHandler()
+    handler.setFormatter(Plain())
+    configure(handler, verbosity, log_file)
+    _CONSOLE[:] = [console]
+
+
+def close_output() -> None:
+    """Undo :func:`setup_output` when the command ends (it may have run in-process)."""
+    logs.reset()
+    _CONSOLE.clear()
+
+
+def stderr_console() -> Any:
+    """The stderr console of result lines and bars (the log handler's); silent under ``-q``."""
+    if not _CONSOLE:
+        _CONSOLE.append(_new_console(stderr=True))
+    if not shows_progress():
+        return _new_console(stderr=True, quiet=True)
+    return _CONSOLE[0]
+
+
+def is_terminal() -> bool:
+    """Whether stderr is a terminal (bars) or not (plain progress lines)."""
+    stderr_console()
+    return bool(_CONSOLE[0].is_terminal)
+
+
+def shows_progress() -> bool:
+    """Progress is shown unless ``-q`` asked for warnings and errors only."""
+    return logs.shows(logging.INFO)
+
+
+def stdout_console() -> Any:
+    """The console of a command's result on stdout: off a terminal its lines are never wrapped
+    (a log or a pipe gets whole lines to copy)."""
+    console = _new_console()
+    return console if console.is_terminal else _new_console(soft_wrap=True, width=_UNWRAPPED)
+
+
+#: The width of plain output: wide enough that rich never wraps or truncates a line.
+_UNWRAPPED = 100_000
 
 
 @contextmanager
-def cli_errors() -> Iterator[None]:
-    """PrimeError -> `error: <message>` on stderr and its exit code (2 for input errors)."""
+def cli_errors(resume_out: Path | None = None) -> Iterator[None]:
+    """PrimeError -> `error: <message>` on stderr and its exit code (2 for input errors);
+    Ctrl-C -> exit 130, saying what is kept in ``resume_out`` and the exact command that
+    continues it (when the command has ``--resume``)."""
     from prime_rs.errors import PrimeError
 
     try:
         yield
     except PrimeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _tell(logging.ERROR, str(exc))
         raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        if resume_out is not None:
+            _tell(logging.WARNING, interrupted_message(resume_out))
+        raise typer.Exit(130) from None
+
+
+def _tell(level: int, message: str) -> None:
+    """An error or warning the user must see: through the configured log (and its file), or
+    straight to stderr where a command runs without the app's set-up (a test's own app)."""
+    if logs.configured():
+        log.log(level, message)
+    else:
+        import sys
+
+        print(f"{logging.getLevelName(level).lower()}: {message}", file=sys.stderr)
+
+
+def interrupted_message(out: Path) -> str:
+    """What Ctrl-C leaves in ``out`` and how to go on: the command as given, with
+    ``--resume``."""
+    if not out.exists():
+        return "interrupted before anything was written"
+    ctx = _click("globals").get_current_context(silent=True)
+    if ctx is None or not any(p.name == "resume" for p in ctx.command.params):
+        return f"interrupted: partial results are in {out}; rerun with --overwrite to start again"
+    return (
+        f"interrupted: the finished work is kept in {out}; continue it with:\n  "
+        + resume_command(ctx, out)
+    )
+
+
+def resume_command(ctx: Any, out: Path) -> str:
+    """The command line of ``ctx`` as the user gave it (global options included), with ``--out
+    OUT --resume`` and without ``--overwrite``: the command that continues the run."""
+    given = (_click("core").ParameterSource.COMMANDLINE, _click("core").ParameterSource.ENVIRONMENT)
+    chain = []
+    c = ctx
+    while c is not None:
+        chain.append(c)
+        c = c.parent
+    words = ["prime-rs"]
+    for c in reversed(chain):
+        if c.parent is not None:
+            words.append(c.info_name)
+        for param in c.command.params:
+            if param.name in ("out", "resume", "overwrite"):
+                continue
+            if c.get_parameter_source(param.name) not in given:
+                continue
+            words += _given(param, c.params.get(param.name))
+    words += ["--out", str(out), "--resume"]
+    return shlex.join(words)
+
+
+def _given(param: Any, value: Any) -> list[str]:
+    """A parameter's value as command-line words."""
+    if param.param_type_name == "argument":
+        values = value if isinstance(value, list | tuple) else [value]
+        return [str(v) for v in values]
+    name = next((o for o in param.opts if o.startswith("--")), param.opts[0])
+    if param.is_flag and param.is_bool_flag:
+        if value:
+            return [name]
+        return [param.secondary_opts[0]] if param.secondary_opts else []
+    if param.multiple:
+        return [w for v in value or () for w in (name, str(v))]
+    return [name, str(value)]
+
+
+def _click(module: str) -> Any:
+    """A module of the click that typer runs on: click itself, or the copy newer typers carry
+    (``typer._click``), whose context stack is the one a command runs in."""
+    import importlib
+
+    package = typer.Context.__mro__[1].__module__.rpartition(".")[0]
+    return importlib.import_module(f"{package}.{module}")
+
+
+def report_times(timings: Mapping[str, float], total: float | None = None) -> None:
+    """The total and per-stage wall times at the end of a job, on stderr."""
+    total = time.perf_counter() - STARTED[0] if total is None else total
+    stages = ", ".join(f"{name} {_seconds(s)}" for name, s in timings.items())
+    log.info(f"done in {_seconds(total)}" + (f" ({stages})" if stages else ""))
+
+
+def method_times(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """Wall time per method of a comparison, summed over seeds (a method's rows at several
+    budgets share one run: its longest row is the run)."""
+    runs: dict[tuple[str, Any], float] = {}
+    for r in rows:
+        wall = r.get("wall_time_s")
+        if wall:
+            key = (r["method"], r["seed"])
+            runs[key] = max(runs.get(key, 0.0), float(wall))
+    out: dict[str, float] = {}
+    for (method, _seed), wall in runs.items():
+        out[method] = out.get(method, 0.0) + wall
+    return out
+
+
+def _seconds(s: float) -> str:
+    if s >= 120:
+        return f"{int(s // 60)} min {s % 60:.0f} s"
+    return f"{s:.1f} s"
 
 
 @contextmanager
 def progress_bar(
-    total: int, description: str, enabled: bool = True
+    total: int, description: str, enabled: bool = True, unit: str = "designs"
 ) -> Iterator[Callable[[int], None]]:
-    """A rich progress bar on stderr (silent when stderr is not a terminal)."""
+    """Counted progress on stderr: a rich bar on a terminal, plain lines off one."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
         Progress,
         TextColumn,
+        TimeElapsedColumn,
         TimeRemainingColumn,
     )
 
-    console = stderr_console()
+    from prime_rs.progress import Count, ProgressLines
+
+    enabled = enabled and shows_progress()
+    if not is_terminal():
+        lines = ProgressLines()
+        done = [0]
+
+        def advance(n: int) -> None:
+            done[0] += n
+            if enabled:
+                lines(Count(description, done[0], total, unit))
+
+        yield advance
+        return
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
+        TimeElapsedColumn(),
         TimeRemainingColumn(),
-        console=console,
-        disable=not (enabled and console.is_terminal),
+        console=stderr_console(),
+        disable=not enabled,
         transient=True,
     ) as bar:
         task = bar.add_task(description, total=total)
@@ -100,11 +297,17 @@ def search_progress(enabled: bool = True, console: Any = None) -> Iterator[Calla
     """A rich bar per job on stderr, fed the library's progress events (any event of
     :mod:`prime_rs.progress`: its ``position`` and ``describe()``); a job that
     starts over (the next seed) resets its bar. Pass the ``console`` the command prints
-    through, so lines and bars do not interleave."""
+    through, so lines and bars do not interleave. Off a terminal: plain progress lines."""
     from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
     from rich.progress import Progress as RichProgress
 
+    from prime_rs.progress import ProgressLines
+
     console = console or stderr_console()
+    if not console.is_terminal:
+        lines = ProgressLines()
+        yield lines if enabled and shows_progress() else (lambda _p: None)
+        return
     with RichProgress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -112,7 +315,7 @@ def search_progress(enabled: bool = True, console: Any = None) -> Iterator[Calla
         TextColumn("{task.fields[info]}"),
         TimeElapsedColumn(),
         console=console,
-        disable=not (enabled and console.is_terminal),
+        disable=not enabled,
         transient=True,
     ) as bar:
         jobs: dict[str, Any] = {}
@@ -131,6 +334,16 @@ def search_progress(enabled: bool = True, console: Any = None) -> Iterator[Calla
             bar.update(job, completed=done, **({"info": said} if said else {}))
 
         yield update
+
+
+def train_progress() -> Any:
+    """What training reports to: its own rich bar on a terminal (True), plain progress lines
+    off one, nothing under ``-q``."""
+    from prime_rs.progress import ProgressLines
+
+    if not shows_progress():
+        return False
+    return True if is_terminal() else ProgressLines()
 
 
 # Options shared by optimize, propose and compare (the Python API is the one home of their
@@ -315,15 +528,9 @@ def run_optimize_command(
     from prime_rs.run import run_optimize
 
     settings = schema.resolve(config, flags).to_settings()
-    console = stderr_console()
-    with search_progress(enabled=console.is_terminal, console=console) as bar:
-        outcome = run_optimize(
-            settings,
-            out,
-            progress=lambda msg: console.print(f"[dim]•[/dim] {msg}"),
-            show_progress=bar if console.is_terminal else False,
-            **kw,
-        )
+    with cli_errors(resume_out=out), search_progress() as bar:
+        outcome = run_optimize(settings, out, show_progress=bar, **kw)
+    report_times(outcome.timings)
     if as_json:
         print(json.dumps(outcome.best, indent=2))
     else:
@@ -331,7 +538,6 @@ def run_optimize_command(
 
 
 def print_summary(best: dict[str, Any], run_dir: Path) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     from prime_rs.report import summary_rows
@@ -342,7 +548,7 @@ def print_summary(best: dict[str, Any], run_dir: Path) -> None:
         table.add_column(col, justify="left" if col == "design" else "right")
     for row in summary_rows(best):
         table.add_row(*row)
-    console = Console()
+    console = stdout_console()
     console.print(table)
     if best.get("design"):
         d = best["design"]

@@ -115,15 +115,9 @@ def compare(
         )
         kw.update({k: v for k, v in world.items() if v is not None})
         settings = CompareSettings(**kw)
-        console = common.stderr_console()
-        with common.search_progress(console=console) as bar:
-            run_compare(
-                settings,
-                out,
-                overwrite=overwrite,
-                progress=lambda m: console.print(f"[dim]•[/dim] {m}"),
-                search_progress=bar,
-            )
+        with common.cli_errors(resume_out=out), common.search_progress() as bar:
+            rows = run_compare(settings, out, overwrite=overwrite, search_progress=bar)
+        common.report_times(common.method_times(rows))
         print((out / "results.md").read_text(encoding="utf-8"))
 
 

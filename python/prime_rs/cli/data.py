@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,6 +15,7 @@ from prime_rs.cli.common import (
     cli_errors,
     escape,
     progress_bar,
+    report_times,
     stderr_console,
 )
 from prime_rs.task import DEFAULT_AREA_BUDGET
@@ -28,20 +25,6 @@ data_app = typer.Typer(
     help="Logged simulations: import the PRIME release or your own logs, inspect datasets.",
     no_args_is_help=True,
 )
-
-
-@contextmanager
-def resume_hint(command: str) -> Iterator[None]:
-    """Ctrl-C: say that the finished work is kept and how to continue, exit 130."""
-    try:
-        yield
-    except KeyboardInterrupt:
-        print(
-            f"interrupted: finished chunks are kept; rerun the same `prime-rs {command}` "
-            "command with --resume to continue",
-            file=sys.stderr,
-        )
-        raise typer.Exit(130) from None
 
 
 def _emit(obj: dict[str, Any]) -> None:
@@ -135,7 +118,7 @@ def generate(
     as_json: JsonOpt = False,
 ) -> None:
     """Simulate designs for one or more applications and write a dataset."""
-    with cli_errors(), resume_hint("generate"):
+    with cli_errors(resume_out=out):
         from prime_rs.data.generation import SearchSettings, resolve_apps, write_generated
         from prime_rs.executors import get_executor
 
@@ -169,6 +152,7 @@ def generate(
                 f"{', '.join(rep.applications)} to {rep.path} in {rep.seconds:.1f}s "
                 f"({rep.rows_per_second:,.0f} rows/s)"
             )
+        report_times({"simulate": rep.seconds})
 
 
 @data_app.command("import-prime")
@@ -346,15 +330,19 @@ def stats(
         if as_json:
             _emit(stats_json(ds, area_budget))
             return
-        from rich.console import Console
         from rich.table import Table
+
+        from prime_rs.cli.common import stdout_console
 
         rows, total = compute(ds, area_budget)
         unit = ds.latency_unit
         t = Table(title=f"{file} ({len(ds):,} rows; {ds.world.describe()}; latency in {unit})")
-        for col in ("application", "infeasible", "feasible", f"max {unit}", f"min {unit}", f"avg {unit}",
+        # A narrow terminal squeezes the numbers, never the names.
+        longest = max(len(r.application) for r in [*rows, total])
+        t.add_column("application", no_wrap=True, min_width=longest)
+        for col in ("infeasible", "feasible", f"max {unit}", f"min {unit}", f"avg {unit}",
                     f"≤ {area_budget:g} mm²", f"> {area_budget:g} mm²"):  # fmt: skip
-            t.add_column(col, justify="left" if col == "application" else "right")
+            t.add_column(col, justify="right")
 
         def fmt(x: float) -> str:
             return "-" if x != x else f"{x:,.2f}"
@@ -365,7 +353,7 @@ def stats(
                 fmt(r.min_latency_ms), fmt(r.mean_latency_ms), f"{r.within_budget:,}", f"{r.over_budget:,}",
                 end_section=r is rows[-1],
             )  # fmt: skip
-        Console(no_color=bool(os.environ.get("NO_COLOR")) or None).print(t)
+        stdout_console().print(t)
         print(
             f"regression set (feasible, area <= {area_budget:g} mm²): {total.within_budget:,} rows; "
             f'"infeasible" set: {total.infeasible_set:,} rows'

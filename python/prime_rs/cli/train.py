@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -131,7 +130,7 @@ def train(
         from prime_rs import data as data_mod
         from prime_rs.errors import InvalidArgumentError
         from prime_rs.run.model_run import record_training_data
-        from prime_rs.runs import run_lock
+        from prime_rs.runs import removed_on_input_error, run_lock
         from prime_rs.train import TrainConfig
         from prime_rs.train import train as train_fn
 
@@ -158,27 +157,24 @@ def train(
         dataset = data_mod.load(data)
         # Two trainings interleaving one run directory would each report success on a mix
         # of both: the second is refused while the first holds the directory.
-        with run_lock(out), common.search_progress(enabled=progress) as bar:
+        with (
+            common.cli_errors(resume_out=out),
+            removed_on_input_error(out),
+            run_lock(out),
+            common.search_progress(enabled=progress) as bar,
+        ):
             if overwrite:
                 runs.empty_dir(out)
-            try:
-                result = train_fn(
-                    dataset,
-                    [a.name for a in resolved],
-                    out=out,
-                    config=cfg,
-                    model_config={"kind": model, "n_experts": experts},
-                    contexts=contexts,
-                    resume=resume,
-                    progress=bar if progress and sys.stderr.isatty() else None,
-                )
-            except KeyboardInterrupt:
-                print(
-                    f"interrupted: checkpoints are kept in {out}; rerun the same command "
-                    "with --resume to continue",
-                    file=sys.stderr,
-                )
-                raise typer.Exit(130) from None
+            result = train_fn(
+                dataset,
+                [a.name for a in resolved],
+                out=out,
+                config=cfg,
+                model_config={"kind": model, "n_experts": experts},
+                contexts=contexts,
+                resume=resume,
+                progress=bar if progress else False,
+            )
             record_training_data(out, dataset, data)
     summary = {
         "run": str(out),

@@ -39,7 +39,7 @@ from prime_rs import baselines, runs
 from prime_rs.compare.settings import CompareSettings
 from prime_rs.compare.tables import row, write_results
 from prime_rs.errors import InvalidArgumentError
-from prime_rs.progress import ProgressCallback, Say, silent
+from prime_rs.progress import ProgressCallback, Say, log_stages
 from prime_rs.run import (
     best_index,
     cached_dataset,
@@ -64,6 +64,7 @@ def _at_budget(
     return float(lat[0]), float(np.median(lat)), float(top["area_mm2"][0])
 
 
+@runs.removes_created_dir("out")
 def run_compare(
     settings: CompareSettings,
     out: str | os.PathLike[str],
@@ -74,19 +75,19 @@ def run_compare(
 ) -> list[dict[str, Any]]:
     """Run the protocol into ``out``; ``progress`` receives a line per step, and
     ``search_progress`` the progress events of every simulator-driven run."""
-    say = progress or silent
-    out_dir = runs.prepare_run_dir(out, overwrite=overwrite)
-    runs.write_toml(out_dir / "config.toml", dataclasses.asdict(settings))
+    say = progress or log_stages(__name__)
     name = settings.task_name
     # The logged data is the same for every seed: the seeds vary training and search.
     first = settings.optimize_settings(0)
-    setup = prepare(first, say=say)
+    setup = prepare(first, say=say)  # every input is checked before the output exists
     if not setup.verifies:
         raise InvalidArgumentError(
             f"compare verifies every method through an oracle, and the data comes from "
             f"{setup.world.describe()}, where there is none by default: give "
             '--oracle "YOUR_SIMULATOR ARGS"'
         )
+    out_dir = runs.prepare_run_dir(out, overwrite=overwrite)
+    runs.write_toml(out_dir / "config.toml", dataclasses.asdict(settings))
     # One oracle for the baselines and the reference: its cache spares the simulator repeated
     # designs, while each method still counts its own calls.
     task = setup.task

@@ -437,6 +437,30 @@ def _load_shard(path: Path) -> pa.Table:
     return pq.read_table(path)
 
 
+def _check_resumable_output(path: Path, meta: dict[str, str]) -> None:
+    """``--resume`` onto a finished output (no unfinished job left): refused, changing nothing,
+    when the file holds another job's data; the same job simply runs again, to the same bytes."""
+    import pyarrow.parquet as pq
+
+    parts = parts_dir(path)
+    if not path.is_file() or (parts.is_dir() and any(parts.iterdir())):
+        return
+    try:
+        raw = pq.read_schema(path).metadata or {}
+    except (OSError, ValueError):
+        raise InvalidArgumentError(
+            f"cannot resume: {path} exists and is not a dataset; rerun without --resume to "
+            "replace it"
+        ) from None
+    have = {k.decode(): v.decode() for k, v in raw.items()}
+    diff = sorted(k.removeprefix("prime_rs.") for k, v in meta.items() if have.get(k) != v)
+    if diff:
+        raise InvalidArgumentError(
+            f"cannot resume: {path} is a finished dataset of other settings ({', '.join(diff)}); "
+            "rerun without --resume to replace it, or give another --out"
+        )
+
+
 def parts_dir(path: str | os.PathLike[str]) -> Path:
     """Where the finished shards of an unfinished ``write_generated(path, ...)`` are kept: in
     the cache (``$PRIME_RS_CACHE/partial/``), keyed by the output's absolute path, so the
@@ -484,6 +508,8 @@ def write_generated(
     check_writable(path)
     meta = _metadata(resolved, n_designs, seed, mode, s)
     meta["prime_rs.format_version"] = "1"
+    if resume:
+        _check_resumable_output(Path(path), meta)
     schema = file_schema(with_energy=True, metadata=meta)
     shards = _shards(resolved, n_designs, seed, mode, s, chunk_size, threads)
     # Everything the bytes depend on (a loaded workload by its operator table's digest).

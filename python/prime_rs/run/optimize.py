@@ -36,12 +36,12 @@ from prime_rs import runs
 from prime_rs.area_model import AnalyticAreaModel
 from prime_rs.errors import InvalidArgumentError, NoFeasibleDesignError, UnknownApplicationError
 from prime_rs.optimize import SearchResult, SurrogateSearchConfig, surrogate_search
-from prime_rs.progress import ProgressArg, Say, silent
+from prime_rs.progress import ProgressArg, Say, log_stages
 from prime_rs.run import artifacts
 from prime_rs.run.artifacts import Proposals
 from prime_rs.run.logged import _in_data, cached_dataset, dataset_best, logged_best, logged_top
 from prime_rs.run.model_run import read_model_run
-from prime_rs.run.prepare import prepare
+from prime_rs.run.prepare import check_resume, prepare
 from prime_rs.run.settings import OptimizeSettings
 from prime_rs.space import SPACE
 from prime_rs.task import Evaluation, Task
@@ -71,6 +71,7 @@ class OptimizeOutcome:
     proposals: Proposals | None = None
 
 
+@runs.removes_created_dir("out")
 def run_optimize(
     settings: OptimizeSettings,
     out: str | os.PathLike[str],
@@ -90,7 +91,7 @@ def run_optimize(
     ``show_progress`` is training's progress (``prime_rs.train.train``'s ``progress``)."""
     from prime_rs import data, train
 
-    say = progress or silent
+    say = progress or log_stages(__name__)
     timer = runs.Timer()
     reused = read_model_run(settings.model_run) if settings.model_run else None
     if reused is not None and settings.data is None and reused.dataset.get("path"):
@@ -110,6 +111,8 @@ def run_optimize(
     ref_calls = 0
     if Path(out).exists() and not (overwrite or resume):
         runs.prepare_run_dir(out)  # refuses an existing run now, before any oracle call
+    if resume:
+        check_resume(settings, out)  # a refused resume changes nothing in the run
     if setup.verifies and not setup.builtin:
         # The user's oracle is asked about the reference design first: a broken command then
         # fails in seconds, before any training and before anything is written.
@@ -117,7 +120,10 @@ def run_optimize(
         reference = task.evaluate(prime_rs.EDGETPU_REFERENCE)
         ref_calls = task.oracle.calls
     run_dir = runs.prepare_run_dir(out, overwrite=overwrite, resume=resume)
-    runs.write_toml(run_dir / "config.toml", config_toml)
+    # A resumed run's settings are its own until training accepts the resume (below).
+    resuming = resume and (run_dir / "config.toml").is_file()
+    if not resuming:
+        runs.write_toml(run_dir / "config.toml", config_toml)
     meta: dict[str, Any] = {"seed": settings.seed, "environment": runs.environment_meta()}
     if settings.data is None:
         meta["data_seed"] = settings.data_seed
@@ -147,6 +153,8 @@ def run_optimize(
         else:
             say(f"training the {kind} surrogate on {', '.join(learn)}")
             model = _train(settings, task, learn, run_dir, resume, show_progress, contexts, ds)
+    if resuming:  # training accepted the resume: the run now has these settings
+        runs.write_toml(run_dir / "config.toml", config_toml)
 
     with timer("search"):
         say(f"searching the surrogate ({settings.generations} generations x {settings.population})")
