@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -47,10 +51,22 @@ def compare(
     workload: common.WorkloadOpt = None,
     contexts: common.ContextsOpt = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out.")] = False,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume", help="Keep the finished cells of an interrupted comparison in --out."
+        ),
+    ] = False,
+    executor: common.ExecutorOpt = "local",
+    address: common.AddressOpt = None,
+    jobs: common.JobsOpt = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the result rows as JSON on stdout.")
+    ] = False,
 ) -> None:
     """Run the comparison protocol (docs/design.md section 7): D(best), EdgeTPU-like, PRIME, naive MBO
     and simulator-driven baselines over several seeds; writes results.csv/.json/.md and plots."""
-    with common.cli_errors():
+    with common.cli_errors(), _resume_hint():
         from prime_rs.compare import CompareSettings, run_compare
 
         kw: dict[str, Any] = {
@@ -81,14 +97,43 @@ def compare(
         settings = CompareSettings(**kw)
         console = common.stderr_console()
         with common.search_progress(console=console) as bar:
-            run_compare(
+            rows = run_compare(
                 settings,
                 out,
                 overwrite=overwrite,
+                resume=resume,
                 progress=lambda m: console.print(f"[dim]•[/dim] {m}"),
                 search_progress=bar,
+                executor=executor,
+                jobs=jobs,
+                address=address,
             )
+    if as_json:
+        print(json.dumps(rows, indent=2, allow_nan=False))
+        return
+    from rich.console import Console
+
+    stdout = Console()
+    if stdout.is_terminal:
+        from prime_rs.compare import summary_table
+
+        stdout.print(summary_table(rows, settings))
+        stdout.print(f"results in {out} (results.csv, results.json, results.md, plots/)")
+    else:
         print((out / "results.md").read_text(encoding="utf-8"))
+
+
+@contextmanager
+def _resume_hint() -> Iterator[None]:
+    try:
+        yield
+    except KeyboardInterrupt:
+        print(
+            "interrupted: finished cells are kept in --out; rerun the same `prime-rs compare` "
+            "command with --resume to continue",
+            file=sys.stderr,
+        )
+        raise typer.Exit(130) from None
 
 
 def register(app: typer.Typer) -> None:

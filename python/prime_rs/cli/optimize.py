@@ -72,6 +72,9 @@ def optimize(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print best.json instead of a table.")
     ] = False,
+    executor: common.ExecutorOpt = "local",
+    address: common.AddressOpt = None,
+    jobs: common.JobsOpt = None,
 ) -> None:
     """Learn from logged data, optimise offline, verify through an oracle (defaults:
     MobileNetV2 under 27 mm², the built-in simulator). Exit 1 when no feasible design is
@@ -105,7 +108,10 @@ def optimize(
             import time
 
             out = Path("runs") / f"optimize-{time.strftime('%Y%m%d-%H%M%S')}"
-        common.run_optimize_command(flags, config, out, as_json, overwrite=overwrite, resume=resume)
+        with common.oracle_executor(executor, jobs, address) as ex:
+            common.run_optimize_command(
+                flags, config, out, as_json, overwrite=overwrite, resume=resume, executor=ex
+            )
 
 
 def register(app: typer.Typer) -> None:

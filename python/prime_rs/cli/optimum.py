@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from prime_rs.cli.common import cli_errors
+from prime_rs.cli.common import AddressOpt, ExecutorOpt, JobsOpt, cli_errors
 
 _SUFFIX = {"": 1, "ki": 1024, "mi": 1024 * 1024}
 _NUMBER = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?)\s*(ki|mi)?\s*$", re.IGNORECASE)
@@ -72,10 +72,15 @@ def optimum(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     progress: Annotated[bool, typer.Option(help="Progress bar on stderr.")] = True,
+    executor: ExecutorOpt = "local",
+    address: AddressOpt = None,
+    jobs: JobsOpt = None,
 ) -> None:
     """Enumerate every design of the space (or of a sub-space, with --fix) and print the true
     optimum: the fastest design feasible on every application within the area budget, by
-    geometric-mean latency. For evaluation only. Exit 1 when no design is feasible."""
+    geometric-mean latency. For evaluation only. Exit 1 when no design is feasible. The id
+    ranges run on the executor; finished ones are kept in the cache, so an interrupted run
+    asked again continues where it stopped."""
     with cli_errors():
         from prime_rs.cli.common import progress_bar
         from prime_rs.errors import NoFeasibleDesignError
@@ -102,6 +107,9 @@ def optimum(
                 threads=threads,
                 progress=report,
                 cache=not no_cache,
+                executor=executor,
+                jobs=jobs,
+                address=address,
             )
         if result.feasible == 0:
             raise NoFeasibleDesignError(
