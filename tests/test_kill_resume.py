@@ -153,7 +153,8 @@ def _results_without_wall_times(out: Path) -> list[dict[str, str]]:
 
 def test_sigkill_compare_then_resume_is_identical(tmp_path: Path, dataset: Path) -> None:
     args = ["compare", "--data", str(dataset), "--apps", "mobilenet_v2", "--seeds", "0,1,2",
-            "--methods", "prime,random_search", "--steps", "20", "--budgets", "16,48"]  # fmt: skip
+            "--methods", "prime,random_search", "--steps", "20", "--budgets", "16,48",
+            "--candidates", "8", "--population", "16", "--generations", "2"]  # fmt: skip
     run = tmp_path / "killed"
     cells = run / "cells"
 

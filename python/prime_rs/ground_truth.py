@@ -359,7 +359,7 @@ def exhaustive(
 
     from prime_rs.executors import LocalExecutor, get_executor, map_resumable
 
-    ex = get_executor(executor, jobs=jobs or 1, address=address)
+    ex = get_executor(executor, jobs=1 if jobs is None else jobs, address=address)
     owned = not isinstance(executor, Executor)
     here = isinstance(ex, LocalExecutor) and ex.jobs == 1
     if threads is None and not isinstance(ex, LocalExecutor):

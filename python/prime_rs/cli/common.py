@@ -295,7 +295,7 @@ def oracle_executor(name: str, jobs: int | None, address: str | None) -> Iterato
     if name == "local" and jobs is None and address is None:
         yield None
         return
-    ex = get_executor(name, jobs=jobs or 1, address=address)
+    ex = get_executor(name, jobs=1 if jobs is None else jobs, address=address)
     try:
         yield ex
     finally:

@@ -32,6 +32,15 @@ def compare(
         str | None, typer.Option("--train-apps", help="Training applications (zero-shot).")
     ] = None,
     steps: Annotated[int | None, typer.Option("--steps", help="Training steps.")] = None,
+    candidates: Annotated[
+        int | None, typer.Option("--candidates", help="K: candidates verified (default 128).")
+    ] = None,
+    population: Annotated[
+        int | None, typer.Option("--population", help="Search population (default 512).")
+    ] = None,
+    generations: Annotated[
+        int | None, typer.Option("--generations", help="Search generations (default 80).")
+    ] = None,
     budgets: Annotated[
         str, typer.Option("--budgets", help="Baseline simulator-call budgets to report.")
     ] = "128,512,2048,8192",
@@ -83,6 +92,13 @@ def compare(
         }
         if methods:
             kw["methods"] = common.split_names(methods)
+        for name, value in (
+            ("candidates", candidates),
+            ("population", population),
+            ("generations", generations),
+        ):
+            if value is not None:
+                kw[name] = value
         world = common.world_flags(
             oracle,
             force_oracle,

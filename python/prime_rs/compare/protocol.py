@@ -120,7 +120,7 @@ def run_compare(
     from prime_rs.executors import Executor, LocalExecutor, get_executor
 
     say = progress or silent
-    ex = get_executor(executor, jobs=jobs or 1, address=address)
+    ex = get_executor(executor, jobs=1 if jobs is None else jobs, address=address)
     owned = not isinstance(executor, Executor)
     try:
         out_dir = _open_out(out, settings, overwrite=overwrite, resume=resume)
