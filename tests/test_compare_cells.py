@@ -156,7 +156,8 @@ def test_cli_json_and_plain_table(logged: Path, tmp_path: Path) -> None:
 def test_the_terminal_table_is_rich(logged: Path, tmp_path: Path) -> None:
     from rich.console import Console
 
-    from prime_rs.compare import run_compare, summary, summary_table
+    from prime_rs.cli.compare import summary_table
+    from prime_rs.compare import run_compare, summary
 
     s = _settings(logged, seeds=[0], methods=["random_search"])
     rows = run_compare(s, tmp_path / "out")

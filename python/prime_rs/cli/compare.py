@@ -131,12 +131,29 @@ def compare(
 
     stdout = Console()
     if stdout.is_terminal:
-        from prime_rs.compare import summary_table
+        with common.cli_errors():
+            from prime_rs import data
 
-        stdout.print(summary_table(rows, settings))
+            unit = data.load(settings.data).world.latency_unit if settings.data else "ms"
+        stdout.print(summary_table(rows, settings, unit=unit))
         stdout.print(f"results in {out} (results.csv, results.json, results.md, plots/)")
     else:
         print((out / "results.md").read_text(encoding="utf-8"))
+
+
+def summary_table(rows: list[dict[str, Any]], settings: Any, *, unit: str = "ms") -> Any:
+    """The comparison's summary (:func:`prime_rs.compare.summary`) as a rich Table."""
+    from rich.table import Table
+
+    from prime_rs.compare import summary
+
+    t = summary(rows, settings, unit=unit)
+    table = Table(title=t["title"], caption=t["note"])
+    for name, right in t["columns"]:
+        table.add_column(name, justify="right" if right else "left")
+    for cells in t["rows"]:
+        table.add_row(*cells)
+    return table
 
 
 @contextmanager

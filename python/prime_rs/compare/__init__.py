@@ -13,7 +13,6 @@ from prime_rs.compare.tables import (
     load_results,
     summary,
     summary_markdown,
-    summary_table,
     write_results,
 )
 
@@ -26,7 +25,6 @@ __all__ = [
     "run_compare",
     "summary",
     "summary_markdown",
-    "summary_table",
     "write_plots",
     "write_results",
 ]

@@ -22,7 +22,6 @@ __all__ = [
     "row",
     "summary",
     "summary_markdown",
-    "summary_table",
     "write_results",
 ]
 
@@ -85,7 +84,8 @@ def _median_spread(values: list[float]) -> str:
 def summary(
     rows: list[dict[str, Any]], settings: CompareSettings, *, unit: str = "ms"
 ) -> dict[str, Any]:
-    """The summary table, whatever renders it (results.md, the terminal): ``title``,
+    """The summary table, whatever renders it (results.md here, a rich table in the CLI):
+    ``title``,
     ``columns`` (name, right-aligned?), ``rows`` (one tuple of cell texts per method and
     budget: medians over seeds (min..max)) and a closing ``note``; latency in ``unit``."""
     groups: dict[tuple[str, Any], list[dict[str, Any]]] = {}
@@ -169,21 +169,6 @@ def summary_markdown(
     lines += ["| " + " | ".join(cells) + " |" for cells in t["rows"]]
     lines += ["", t["note"]]
     return "\n".join(lines) + "\n"
-
-
-def summary_table(
-    rows: list[dict[str, Any]], settings: CompareSettings, *, unit: str = "ms"
-) -> Any:
-    """:func:`summary` as a rich Table, for a terminal."""
-    from rich.table import Table
-
-    t = summary(rows, settings, unit=unit)
-    table = Table(title=t["title"], caption=t["note"])
-    for name, right in t["columns"]:
-        table.add_column(name, justify="right" if right else "left")
-    for cells in t["rows"]:
-        table.add_row(*cells)
-    return table
 
 
 def load_results(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
