@@ -570,3 +570,31 @@ def _human(name: str, value: int) -> str:
     if name == "dram_bandwidth":
         return f"{value}GB/s"
     return str(value)
+
+
+# --- fan-out (`--executor`, `--address`, `--jobs`) for the commands that run on executors ---
+
+ExecutorOpt = Annotated[str, typer.Option("--executor", help="Where the work runs: local or ray.")]
+AddressOpt = Annotated[
+    str | None,
+    typer.Option("--address", help="Ray cluster address (default: start a local Ray)."),
+]
+JobsOpt = Annotated[
+    int | None, typer.Option("--jobs", "-j", help="Pieces of work run at once (default 1).")
+]
+
+
+@contextmanager
+def oracle_executor(name: str, jobs: int | None, address: str | None) -> Iterator[Any]:
+    """The executor for a run's oracle batches: None (the oracle's own ``--oracle-jobs``
+    threads) unless ``--executor ray`` or ``--jobs`` asks for one; closed at the end."""
+    from prime_rs.executors import get_executor
+
+    if name == "local" and jobs is None and address is None:
+        yield None
+        return
+    ex = get_executor(name, jobs=1 if jobs is None else jobs, address=address)
+    try:
+        yield ex
+    finally:
+        ex.close()

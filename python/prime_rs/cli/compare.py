@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -51,6 +52,18 @@ def compare(
             min=1,
         ),
     ] = None,
+    candidates: Annotated[
+        int | None,
+        typer.Option("--candidates", help="K: candidates verified.", show_default="128", min=1),
+    ] = None,
+    population: Annotated[
+        int | None,
+        typer.Option("--population", help="Search population.", show_default="512", min=1),
+    ] = None,
+    generations: Annotated[
+        int | None,
+        typer.Option("--generations", help="Search generations.", show_default="80", min=1),
+    ] = None,
     budgets: Annotated[
         str, typer.Option("--budgets", help="Baseline simulator-call budgets to report.")
     ] = "128,512,2048,8192",
@@ -77,6 +90,18 @@ def compare(
     workload: common.WorkloadOpt = None,
     contexts: common.ContextsOpt = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out.")] = False,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume", help="Keep the finished cells of an interrupted comparison in --out."
+        ),
+    ] = False,
+    executor: common.ExecutorOpt = "local",
+    address: common.AddressOpt = None,
+    jobs: common.JobsOpt = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the result rows as JSON on stdout.")
+    ] = False,
 ) -> None:
     """Compare PRIME with the baselines over several seeds.
 
@@ -103,6 +128,13 @@ def compare(
             kw["methods"] = common.split_names(methods, "--methods")
         if data_seed is not None:
             kw["data_seed"] = data_seed
+        for name, value in (
+            ("candidates", candidates),
+            ("population", population),
+            ("generations", generations),
+        ):
+            if value is not None:
+                kw[name] = value
         world = common.world_flags(
             oracle,
             force_oracle,
@@ -116,9 +148,47 @@ def compare(
         kw.update({k: v for k, v in world.items() if v is not None})
         settings = CompareSettings(**kw)
         with common.cli_errors(resume_out=out), common.search_progress() as bar:
-            rows = run_compare(settings, out, overwrite=overwrite, search_progress=bar)
+            rows = run_compare(
+                settings,
+                out,
+                overwrite=overwrite,
+                resume=resume,
+                search_progress=bar,
+                executor=executor,
+                jobs=jobs,
+                address=address,
+            )
         common.report_times(common.method_times(rows))
+    if as_json:
+        print(json.dumps(rows, indent=2, allow_nan=False))
+        return
+    from rich.console import Console
+
+    stdout = Console()
+    if stdout.is_terminal:
+        with common.cli_errors():
+            from prime_rs import data
+
+            unit = data.load(settings.data).world.latency_unit if settings.data else "ms"
+        stdout.print(summary_table(rows, settings, unit=unit))
+        stdout.print(f"results in {out} (results.csv, results.json, results.md, plots/)")
+    else:
         print((out / "results.md").read_text(encoding="utf-8"))
+
+
+def summary_table(rows: list[dict[str, Any]], settings: Any, *, unit: str = "ms") -> Any:
+    """The comparison's summary (:func:`prime_rs.compare.summary`) as a rich Table."""
+    from rich.table import Table
+
+    from prime_rs.compare import summary
+
+    t = summary(rows, settings, unit=unit)
+    table = Table(title=t["title"], caption=t["note"])
+    for name, right in t["columns"]:
+        table.add_column(name, justify="right" if right else "left")
+    for cells in t["rows"]:
+        table.add_row(*cells)
+    return table
 
 
 def register(app: typer.Typer) -> None:

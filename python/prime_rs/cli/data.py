@@ -124,7 +124,7 @@ def generate(
 
         n_apps = len(resolve_apps(apps))
         settings = SearchSettings(area_budget, population, batch, random_fraction)
-        ex = get_executor(executor, jobs=jobs or 1, address=address)
+        ex = get_executor(executor, jobs=1 if jobs is None else jobs, address=address)
         try:
             with progress_bar(designs * n_apps, f"simulating ({mode})") as step:
                 rep = write_generated(

@@ -98,6 +98,9 @@ def optimize(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print best.json on stdout instead of a table.")
     ] = False,
+    executor: common.ExecutorOpt = "local",
+    address: common.AddressOpt = None,
+    jobs: common.JobsOpt = None,
     table_flags: dict[str, Any] | None = None,
 ) -> None:
     """Learn from logged data, optimise offline, verify through an oracle.
@@ -135,7 +138,10 @@ def optimize(
             import time
 
             out = Path("runs") / f"optimize-{time.strftime('%Y%m%d-%H%M%S')}"
-        common.run_optimize_command(flags, config, out, as_json, overwrite=overwrite, resume=resume)
+        with common.oracle_executor(executor, jobs, address) as ex:
+            common.run_optimize_command(
+                flags, config, out, as_json, overwrite=overwrite, resume=resume, executor=ex
+            )
 
 
 def register(app: typer.Typer) -> None:

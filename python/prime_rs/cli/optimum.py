@@ -9,7 +9,15 @@ from typing import Annotated, Any
 
 import typer
 
-from prime_rs.cli.common import APPS_HELP, JsonOpt, ThreadsOpt, cli_errors
+from prime_rs.cli.common import (
+    APPS_HELP,
+    AddressOpt,
+    ExecutorOpt,
+    JobsOpt,
+    JsonOpt,
+    ThreadsOpt,
+    cli_errors,
+)
 
 _SUFFIX = {"": 1, "ki": 1024, "mi": 1024 * 1024}
 _NUMBER = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?)\s*(ki|mi)?\s*$", re.IGNORECASE)
@@ -72,12 +80,16 @@ def optimum(
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr.")
     ] = True,
+    executor: ExecutorOpt = "local",
+    address: AddressOpt = None,
+    jobs: JobsOpt = None,
 ) -> None:
     """The true optimum of a task, by enumerating every design (evaluation only).
 
     Enumerates the space (or a sub-space, with --fix) and prints the fastest design feasible
     on every application within the area budget, by geometric-mean latency. Exit 1 when no
-    design is feasible.
+    design is feasible. The id ranges run on the executor; finished ones are kept in the
+    cache, so an interrupted run asked again continues where it stopped.
     """
     with cli_errors():
         from prime_rs.cli.common import progress_bar, split_names
@@ -105,6 +117,9 @@ def optimum(
                 threads=threads,
                 progress=report,
                 cache=not no_cache,
+                executor=executor,
+                jobs=jobs,
+                address=address,
             )
         if result.feasible == 0:
             raise NoFeasibleDesignError(

@@ -16,7 +16,14 @@ from prime_rs import runs
 from prime_rs.compare import plots
 from prime_rs.compare.settings import CompareSettings, is_baseline
 
-__all__ = ["COLUMNS", "load_results", "row", "summary_markdown", "write_results"]
+__all__ = [
+    "COLUMNS",
+    "load_results",
+    "row",
+    "summary",
+    "summary_markdown",
+    "write_results",
+]
 
 
 COLUMNS = [
@@ -74,10 +81,13 @@ def _median_spread(values: list[float]) -> str:
     return f"{med:.3f} ({min(vals):.3f}..{max(vals):.3f})"
 
 
-def summary_markdown(
+def summary(
     rows: list[dict[str, Any]], settings: CompareSettings, *, unit: str = "ms"
-) -> str:
-    """Medians over seeds (min..max) per method and budget; latency in the data's ``unit``."""
+) -> dict[str, Any]:
+    """The summary table, whatever renders it (results.md here, a rich table in the CLI):
+    ``title``,
+    ``columns`` (name, right-aligned?), ``rows`` (one tuple of cell texts per method and
+    budget: medians over seeds (min..max)) and a closing ``note``; latency in ``unit``."""
     groups: dict[tuple[str, Any], list[dict[str, Any]]] = {}
     for r in rows:
         calls = r["simulator_calls"] if not str(r["method"]).endswith("@match") else "match"
@@ -98,12 +108,7 @@ def summary_markdown(
     sim_at_k = [med(m, "best_latency_ms", k) for m in settings.methods if is_baseline(m)]
     best_sim_k = min((v for v in sim_at_k if v is not None), default=None)
     task = rows[0]["task"] if rows else ""
-    lines = [
-        f"### {task} (area ≤ {settings.area_budget:g} mm², seeds {','.join(map(str, settings.seeds))})",
-        "",
-        f"| method | simulator calls | best latency ({unit}) | median of top-K ({unit}) | area (mm²) | vs EdgeTPU-like | vs best simulator-driven @K |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]
+    table: list[tuple[str, ...]] = []
     for (method, calls), g in groups.items():
         best = [r["best_latency_ms"] for r in g]
         median = [r["median_latency_ms"] for r in g]
@@ -122,11 +127,47 @@ def summary_markdown(
             )
         else:
             calls_txt = str(calls)
-        lines.append(
-            f"| {method} | {calls_txt} | {_median_spread(best)} | {_median_spread(median)} | "
-            f"{_median_spread(area)} | {vs_ref} | {vs_sim} |"
+        table.append(
+            (
+                method,
+                calls_txt,
+                _median_spread(best),
+                _median_spread(median),
+                _median_spread(area),
+                vs_ref,
+                vs_sim,
+            )
         )
-    lines += ["", f"K = {k} verified candidates; medians over seeds with (min..max)."]
+    return {
+        "title": f"{task} (area ≤ {settings.area_budget:g} mm², seeds "
+        f"{','.join(map(str, settings.seeds))})",
+        "columns": [
+            ("method", False),
+            ("simulator calls", True),
+            (f"best latency ({unit})", True),
+            (f"median of top-K ({unit})", True),
+            ("area (mm²)", True),
+            ("vs EdgeTPU-like", True),
+            ("vs best simulator-driven @K", True),
+        ],
+        "rows": table,
+        "note": f"K = {k} verified candidates; medians over seeds with (min..max).",
+    }
+
+
+def summary_markdown(
+    rows: list[dict[str, Any]], settings: CompareSettings, *, unit: str = "ms"
+) -> str:
+    """:func:`summary` as the Markdown of results.md."""
+    t = summary(rows, settings, unit=unit)
+    lines = [
+        f"### {t['title']}",
+        "",
+        "| " + " | ".join(name for name, _ in t["columns"]) + " |",
+        "| " + " | ".join("---:" if right else "---" for _, right in t["columns"]) + " |",
+    ]
+    lines += ["| " + " | ".join(cells) + " |" for cells in t["rows"]]
+    lines += ["", t["note"]]
     return "\n".join(lines) + "\n"
 
 

@@ -519,7 +519,7 @@ def write_generated(
         "workloads": [_workload_key(a) for a in resolved],
     }
     # One chunk at a time unless asked: the simulator already uses every core per chunk.
-    ex = get_executor(executor, jobs=jobs or 1, address=None)
+    ex = get_executor(executor, jobs=1 if jobs is None else jobs, address=None)
     t0 = time.perf_counter()
     rows = feasible = 0
     parts = parts_dir(path)

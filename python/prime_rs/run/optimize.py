@@ -82,13 +82,17 @@ def run_optimize(
     show_progress: ProgressArg = False,
     raise_if_none_feasible: bool = True,
     propose_only: bool = False,
+    executor: Any = None,
 ) -> OptimizeOutcome:
     """Run the whole job and write its run directory. Raises NoFeasibleDesignError (exit 1) when
     no verified candidate is feasible under the budget (unless ``raise_if_none_feasible`` is
     False: the comparison protocol records such a run as a miss). Without an oracle
     (``--oracle none``, or ``propose_only``) it stops after the search and writes the
     proposals instead of verified candidates. ``progress`` gets the stage lines;
-    ``show_progress`` is training's progress (``prime_rs.train.train``'s ``progress``)."""
+    ``show_progress`` is training's progress (``prime_rs.train.train``'s ``progress``).
+    ``executor`` (a :class:`~prime_rs.executors.Executor`, e.g. Ray) carries the oracle's
+    batches: the verification and D(best)'s re-evaluation; the answers are the same as local
+    ones."""
     from prime_rs import data, train
 
     say = progress or log_stages(__name__)
@@ -99,6 +103,8 @@ def run_optimize(
     config_toml = settings.to_config()  # the schema checks every setting before any work
     setup = prepare(settings, propose_only=propose_only, say=say)  # checks before any work
     task, world = setup.task, setup.world
+    if executor is not None and setup.verifies:
+        task.oracle.use_executor(executor)
     learn = setup.learn
     if reused is not None:
         if setup.ds is None:
