@@ -10,6 +10,12 @@
 //!   divisions per (design, GEMM op) instead of 16, each value bit-identical to the direct form.
 //!   The lanes' splits of rows and of the reduction are such multiplies too; only the cores'
 //!   row split `ceil(ceil(m/P)/c)` is a 10th division (cores take values like 6 and 10).
+//! * Most GEMM ops split no weights on any design of the block; their loop reads every value
+//!   that depends on the PE count alone, or on (cores, lanes) alone, from per-op tables
+//!   ([`OpTables`], built once per workload) by the design's value indices, which leaves two
+//!   divisions per (design, op), those by the cores of `ceil(m/P)` and `ceil(n/P)`.
+//! * `min`/`max` are plain comparisons ([`MinMax`]): no NaN reaches the kernel, and `f64::min`'s
+//!   NaN rule costs two extra vector instructions each.
 //! * A vector loop pays for every branch of the model on every design. Weight splitting and the
 //!   re-fetch loop order are rare, so each GEMM op checks once per block whether any of its
 //!   designs can take them, and otherwise runs a loop compiled without them.
@@ -45,6 +51,119 @@ const _: () = assert!(all_powers_of_two(PARAMS[idx::SIMD_LANES].values));
 const _: () = assert!(all_powers_of_two(PARAMS[idx::PARAMETER_MEMORY].values));
 const _: () = assert!(all_powers_of_two(PARAMS[idx::ACTIVATION_MEMORY].values));
 
+const N_PE_X: usize = PARAMS[idx::PE_X].values.len();
+const N_PE_Y: usize = PARAMS[idx::PE_Y].values.len();
+const N_PES: usize = N_PE_X * N_PE_Y;
+const N_CORES: usize = PARAMS[idx::CORES_PER_PE].values.len();
+const N_LANES: usize = PARAMS[idx::SIMD_LANES].values.len();
+const N_CL: usize = N_CORES * N_LANES;
+
+/// A design's row in the tables by PE count.
+#[inline(always)]
+fn pe_index(d: &Design) -> usize {
+    d[idx::PE_X] as usize * N_PE_Y + d[idx::PE_Y] as usize
+}
+
+/// One op's values that depend on a single design parameter group, tabulated once per workload
+/// and gathered by each design's value indices, so the design loop no longer computes them:
+/// by PE count (rows and channels per PE and the transfers that follow), by (cores, lanes) and
+/// by lanes. Each entry is computed by the same expression, in the same order, as the kernel
+/// did per design, so it has the same bits. Only the no-weight-split loop uses them: the
+/// split adds per-design memory terms to the transfers.
+#[derive(Debug, Clone)]
+pub(super) struct OpTables {
+    /// GEMM: `R = ceil(m/P)`; a memory op: its bytes per PE, `ceil((in + out)/P)`.
+    rows_pe: [f64; N_PES],
+    /// On-chip bytes of the row family per PE without weight splitting, `(ceil(in·R/m) + W)·reps`.
+    on_fam: [f64; N_PES],
+    /// (b)'s channels per PE, `ceil(n/P)`.
+    n_pe_b: [f64; N_PES],
+    /// (b)'s on-chip bytes per PE without weight splitting, `(in + ceil(W·ceil(n/P)/n))·reps`.
+    on_b: [f64; N_PES],
+    /// The cores-split-channels family's per-row cycles, `min(ceil(Nc/L)·pass, Nc·ceil(k/L) + fill)`.
+    fam_ch: [f64; N_CL],
+    /// `Nc·pass`, the lanes-split-rows candidate's cycles per lane row.
+    nc_pass: [f64; N_CL],
+    /// The cores-split-rows family's per-row cycles, `min(ceil(n/L)·pass, n·ceil(k/L) + fill)`.
+    fam_rows: [f64; N_LANES],
+}
+
+impl OpTables {
+    pub(super) fn of(wl: &PreparedWorkload, i: usize) -> Self {
+        let (m, n, k, reps) = (wl.m[i], wl.n[i], wl.k[i], wl.reps[i]);
+        let (wb, ai, ao) = (wl.weight_bytes[i], wl.in_bytes[i], wl.out_bytes[i]);
+        let pass = k + PASS_FILL_CYCLES;
+        let mut t = OpTables {
+            rows_pe: [0.0; N_PES],
+            on_fam: [0.0; N_PES],
+            n_pe_b: [0.0; N_PES],
+            on_b: [0.0; N_PES],
+            fam_ch: [0.0; N_CL],
+            nc_pass: [0.0; N_CL],
+            fam_rows: [0.0; N_LANES],
+        };
+        for (xi, &x) in PARAMS[idx::PE_X].values.iter().enumerate() {
+            for (yi, &y) in PARAMS[idx::PE_Y].values.iter().enumerate() {
+                let j = xi * N_PE_Y + yi;
+                // The same product as DesignValues::of.
+                let p = x as f64 * y as f64;
+                if !wl.is_gemm[i] {
+                    t.rows_pe[j] = cdiv(ai + ao, p);
+                    continue;
+                }
+                let rows_pe = cdiv(m, p);
+                t.rows_pe[j] = rows_pe;
+                t.on_fam[j] = (cdiv(ai * rows_pe, m) + wb) * reps;
+                let n_pe_b = cdiv(n, p);
+                t.n_pe_b[j] = n_pe_b;
+                t.on_b[j] = (ai + cdiv(wb * n_pe_b, n)) * reps;
+            }
+        }
+        for (li, &lanes) in PARAMS[idx::SIMD_LANES].values.iter().enumerate() {
+            let inv_lanes = 1.0 / lanes as f64;
+            let k_lane = (k * inv_lanes).ceil();
+            t.fam_rows[li] = ((n * inv_lanes).ceil() * pass).lesser(n * k_lane + PASS_FILL_CYCLES);
+            for (ci, &c) in PARAMS[idx::CORES_PER_PE].values.iter().enumerate() {
+                let n_core = cdiv(n, c as f64);
+                let j = ci * N_LANES + li;
+                t.fam_ch[j] =
+                    ((n_core * inv_lanes).ceil() * pass).lesser(n_core * k_lane + PASS_FILL_CYCLES);
+                t.nc_pass[j] = n_core * pass;
+            }
+        }
+        t
+    }
+}
+
+/// `min` and `max` for the kernel's values. `f64::min` and `max` return the other operand when
+/// one is NaN, which costs two more vector instructions (compare-unordered and blend) on each;
+/// no NaN reaches the kernel (every operand is a finite, non-negative count of cycles or bytes),
+/// so the plain comparison, one `minpd`/`maxpd`, gives the same result.
+trait MinMax {
+    fn lesser(self, other: Self) -> Self;
+    fn greater(self, other: Self) -> Self;
+}
+
+impl MinMax for f64 {
+    #[inline(always)]
+    fn lesser(self, other: f64) -> f64 {
+        if self < other {
+            self
+        } else {
+            other
+        }
+    }
+
+    #[inline(always)]
+    fn greater(self, other: f64) -> f64 {
+        if self > other {
+            self
+        } else {
+            other
+        }
+    }
+}
+
 /// Per-design state of a block's feasible designs, as columns.
 struct Block {
     pes: [f64; BLOCK],
@@ -61,6 +180,10 @@ struct Block {
     time_ns: [f64; BLOCK],
     dram: [f64; BLOCK],
     onchip: [f64; BLOCK],
+    /// Indices into an op's [`OpTables`]: the (pe_x, pe_y) pair, the (cores, lanes) pair, lanes.
+    pe_ix: [u32; BLOCK],
+    cl_ix: [u32; BLOCK],
+    l_ix: [u32; BLOCK],
 }
 
 impl Block {
@@ -79,6 +202,9 @@ impl Block {
             time_ns: [0.0; BLOCK],
             dram: [0.0; BLOCK],
             onchip: [0.0; BLOCK],
+            pe_ix: [0; BLOCK],
+            cl_ix: [0; BLOCK],
+            l_ix: [0; BLOCK],
         }
     }
 
@@ -88,7 +214,11 @@ impl Block {
         (min(&self.mp), min(&self.half))
     }
 
-    fn set(&mut self, f: usize, v: &DesignValues) {
+    fn set(&mut self, f: usize, d: &Design, v: &DesignValues) {
+        let (l, c) = (d[idx::SIMD_LANES] as usize, d[idx::CORES_PER_PE] as usize);
+        self.pe_ix[f] = pe_index(d) as u32;
+        self.cl_ix[f] = (c * N_LANES + l) as u32;
+        self.l_ix[f] = l as u32;
         self.pes[f] = v.pes;
         self.cores[f] = v.cores;
         self.units[f] = v.pes * v.cores * v.lanes;
@@ -149,7 +279,7 @@ fn simulate_block_using(ops: OpsFn, designs: &[Design], wl: &PreparedWorkload, o
         latency_ms[j] = f64::INFINITY;
         energy_mj[j] = f64::NAN;
         if code == Reason::Feasible {
-            s.set(nf, &v);
+            s.set(nf, d, &v);
             slot[nf] = j;
             program[nf] = entries;
             nf += 1;
@@ -204,8 +334,8 @@ fn all_ops_body(s: &mut Block, nf: usize, wl: &PreparedWorkload) {
         let split = wl.n[i] * wl.k[i] > min_mp;
         let refetch = wl.weight_bytes[i] > min_half && wl.reps[i] <= 1.0;
         match (split, refetch) {
-            (false, false) => gemm_op::<false, false>(s, nf, wl, i, last),
-            (false, true) => gemm_op::<false, true>(s, nf, wl, i, last),
+            (false, false) => gemm_op_tabled::<false>(s, nf, wl, i, last),
+            (false, true) => gemm_op_tabled::<true>(s, nf, wl, i, last),
             (true, false) => gemm_op::<true, false>(s, nf, wl, i, last),
             (true, true) => gemm_op::<true, true>(s, nf, wl, i, last),
         }
@@ -214,7 +344,7 @@ fn all_ops_body(s: &mut Block, nf: usize, wl: &PreparedWorkload) {
 
 #[inline(always)]
 fn finish_op(s: &mut Block, f: usize, t_map: f64, dram: f64, onchip: f64) {
-    s.time_ns[f] += (t_map / CLOCK_GHZ).max(dram / s.bw[f]);
+    s.time_ns[f] += (t_map / CLOCK_GHZ).greater(dram / s.bw[f]);
     s.dram[f] += dram;
     s.onchip[f] += onchip;
 }
@@ -249,7 +379,6 @@ fn gemm_op<const SPLIT: bool, const REFETCH: bool>(
     for f in 0..nf {
         let (p, c, mp, mc, half) = (s.pes[f], s.cores[f], s.mp[f], s.mc[f], s.half[f]);
         let (inv_lanes, inv_mp, inv_ma) = (s.inv_lanes[f], s.inv_mp[f], s.inv_ma[f]);
-        let fits = ai + ao <= half;
 
         // The family where PEs split rows (mod.rs lists its candidates). Cores split channels
         // in the first three, whose traffic is (a)'s, or rows in the last three, where every
@@ -260,11 +389,11 @@ fn gemm_op<const SPLIT: bool, const REFETCH: bool>(
         let k_lane = (k * inv_lanes).ceil();
         // R·min(x, y) is min(R·x, R·y) exactly: every factor is a small positive integer.
         let comp_ch = (rows_pe
-            * ((n_core * inv_lanes).ceil() * pass).min(n_core * k_lane + PASS_FILL_CYCLES))
-        .min((rows_pe * inv_lanes).ceil() * n_core * pass);
+            * ((n_core * inv_lanes).ceil() * pass).lesser(n_core * k_lane + PASS_FILL_CYCLES))
+        .lesser((rows_pe * inv_lanes).ceil() * n_core * pass);
         let comp_rows = (rows_core
-            * ((n * inv_lanes).ceil() * pass).min(n * k_lane + PASS_FILL_CYCLES))
-        .min((rows_core * inv_lanes).ceil() * n_pass);
+            * ((n * inv_lanes).ceil() * pass).lesser(n * k_lane + PASS_FILL_CYCLES))
+        .lesser((rows_core * inv_lanes).ceil() * n_pass);
         let in_pe = cdiv(ai * rows_pe, m);
         let reload = if SPLIT { (in_pe * inv_ma).ceil() } else { 1.0 };
         let wcore_ch = n_core * k;
@@ -283,8 +412,8 @@ fn gemm_op<const SPLIT: bool, const REFETCH: bool>(
                 0.0
             };
             let on_rows = (in_pe + wb * if wsplit_rows { reload } else { 1.0 } + spill_rows) * reps;
-            let t_ch = (comp_ch * reps).max(on_ch / ONCHIP_BYTES_PER_CYCLE);
-            let t_rows = (comp_rows * reps).max(on_rows / ONCHIP_BYTES_PER_CYCLE);
+            let t_ch = (comp_ch * reps).greater(on_ch / ONCHIP_BYTES_PER_CYCLE);
+            let t_rows = (comp_rows * reps).greater(on_rows / ONCHIP_BYTES_PER_CYCLE);
             // Ties go to the cores' channel split, listed first.
             if t_rows < t_ch {
                 (t_rows, on_rows)
@@ -293,7 +422,7 @@ fn gemm_op<const SPLIT: bool, const REFETCH: bool>(
             }
         } else {
             // Without weight splitting the whole family moves the same bytes.
-            let t = (comp_ch.min(comp_rows) * reps).max(on_ch / ONCHIP_BYTES_PER_CYCLE);
+            let t = (comp_ch.lesser(comp_rows) * reps).greater(on_ch / ONCHIP_BYTES_PER_CYCLE);
             (t, on_ch)
         };
 
@@ -312,20 +441,83 @@ fn gemm_op<const SPLIT: bool, const REFETCH: bool>(
         };
         let on_b = (ai + w_pe_b * reload_b + spill_b) * reps;
 
-        let t_b = (comp_b * reps).max(on_b / ONCHIP_BYTES_PER_CYCLE);
+        let t_b = (comp_b * reps).greater(on_b / ONCHIP_BYTES_PER_CYCLE);
         let use_b = t_b < t_fam;
         let t_map = if use_b { t_b } else { t_fam };
         let onchip = (if use_b { on_b } else { on_fam }) * p;
 
-        let w_traffic = if wb <= half { wb } else { wb * reps };
-        let dram = if fits {
-            w_traffic
-        } else if !REFETCH || wb <= half || reps > 1.0 {
-            w_traffic + (ai + ao) * reps
-        } else {
-            (wb + ai * cdiv(wb, half)).min(ai + wb * cdiv(ai, half)) + ao
-        };
-        let dram = dram + boundary_bytes(i, last, fits, ai, ao);
+        let dram = gemm_dram::<REFETCH>(i, last, half, wb, ai, ao, reps);
+        finish_op(s, f, t_map, dram, onchip);
+    }
+}
+
+#[inline(always)]
+/// DRAM bytes of a GEMM op for one design (`REFETCH` as in [`gemm_op`]).
+#[allow(clippy::too_many_arguments)]
+fn gemm_dram<const REFETCH: bool>(
+    i: usize,
+    last: usize,
+    half: f64,
+    wb: f64,
+    ai: f64,
+    ao: f64,
+    reps: f64,
+) -> f64 {
+    let fits = ai + ao <= half;
+    let w_traffic = if wb <= half { wb } else { wb * reps };
+    let dram = if fits {
+        w_traffic
+    } else if !REFETCH || wb <= half || reps > 1.0 {
+        w_traffic + (ai + ao) * reps
+    } else {
+        (wb + ai * cdiv(wb, half)).lesser(ai + wb * cdiv(ai, half)) + ao
+    };
+    dram + boundary_bytes(i, last, fits, ai, ao)
+}
+
+#[inline(always)]
+/// [`gemm_op`] for `SPLIT = false`, with the op's [`OpTables`]: what is left per design are the
+/// values that depend on two groups at once, `ceil(R/c)` and `ceil(ceil(n/P)/c)` (two
+/// divisions), and the lanes' splits of them.
+fn gemm_op_tabled<const REFETCH: bool>(
+    s: &mut Block,
+    nf: usize,
+    wl: &PreparedWorkload,
+    i: usize,
+    last: usize,
+) {
+    let (m, n, k, reps) = (wl.m[i], wl.n[i], wl.k[i], wl.reps[i]);
+    let (wb, ai, ao) = (wl.weight_bytes[i], wl.in_bytes[i], wl.out_bytes[i]);
+    let t = &wl.tables[i];
+    let pass = k + PASS_FILL_CYCLES;
+    let n_pass = n * pass;
+    for f in 0..nf {
+        let (p, c, half, inv_lanes) = (s.pes[f], s.cores[f], s.half[f], s.inv_lanes[f]);
+        // The index columns hold valid indices by construction; min() states it to the
+        // compiler, which then drops the bounds checks and keeps the loop vectorised.
+        let pe = (s.pe_ix[f] as usize).min(N_PES - 1);
+        let cl = (s.cl_ix[f] as usize).min(N_CL - 1);
+        let l = (s.l_ix[f] as usize).min(N_LANES - 1);
+
+        let rows_pe = t.rows_pe[pe];
+        let rows_core = cdiv(rows_pe, c);
+        // Every factor is a small positive integer, so products regroup and R·min(x, y) is
+        // min(R·x, R·y), exactly.
+        let comp_ch = (rows_pe * t.fam_ch[cl]).lesser((rows_pe * inv_lanes).ceil() * t.nc_pass[cl]);
+        let comp_rows = (rows_core * t.fam_rows[l]).lesser((rows_core * inv_lanes).ceil() * n_pass);
+        // Without weight splitting the whole family moves the same bytes.
+        let on_fam = t.on_fam[pe];
+        let t_fam = (comp_ch.lesser(comp_rows) * reps).greater(on_fam / ONCHIP_BYTES_PER_CYCLE);
+
+        let n_core_b = cdiv(t.n_pe_b[pe], c);
+        let comp_b = m * (n_core_b * inv_lanes).ceil() * pass;
+        let on_b = t.on_b[pe];
+        let t_b = (comp_b * reps).greater(on_b / ONCHIP_BYTES_PER_CYCLE);
+
+        let use_b = t_b < t_fam;
+        let t_map = if use_b { t_b } else { t_fam };
+        let onchip = (if use_b { on_b } else { on_fam }) * p;
+        let dram = gemm_dram::<REFETCH>(i, last, half, wb, ai, ao, reps);
         finish_op(s, f, t_map, dram, onchip);
     }
 }
@@ -334,11 +526,12 @@ fn gemm_op<const SPLIT: bool, const REFETCH: bool>(
 fn memory_op(s: &mut Block, nf: usize, wl: &PreparedWorkload, i: usize, last: usize) {
     let (wb, ai, ao) = (wl.weight_bytes[i], wl.in_bytes[i], wl.out_bytes[i]);
     let bytes = ai + ao;
+    let t = &wl.tables[i];
     for f in 0..nf {
         let fits = bytes <= s.half[f];
-        let onchip_pe = cdiv(bytes, s.pes[f]);
-        let t_map =
-            (cdiv(bytes, s.units[f]) + PASS_FILL_CYCLES).max(onchip_pe / ONCHIP_BYTES_PER_CYCLE);
+        let onchip_pe = t.rows_pe[(s.pe_ix[f] as usize).min(N_PES - 1)];
+        let t_map = (cdiv(bytes, s.units[f]) + PASS_FILL_CYCLES)
+            .greater(onchip_pe / ONCHIP_BYTES_PER_CYCLE);
         // A memory op's weights (an embedding table's rows) are read once.
         let dram = wb + if fits { 0.0 } else { bytes } + boundary_bytes(i, last, fits, ai, ao);
         finish_op(s, f, t_map, dram, onchip_pe * s.pes[f]);

@@ -5,6 +5,7 @@ use super::constants::{
     FILTERS_RESIDENT, INSTR_PER_ACT_TILE, INSTR_PER_OP, INSTR_PER_WEIGHT_TILE, PSUM_MIN_CHANNELS,
 };
 use super::design::cdiv;
+use super::kernel::OpTables;
 use crate::space::{idx, PARAMS};
 use crate::workload::op::{Op, OpKind};
 
@@ -39,6 +40,8 @@ pub struct PreparedWorkload {
     /// it depends on nothing else, so it is tabulated once per workload and the instruction
     /// rule costs one lookup per design.
     pub program_entries: Vec<f64>,
+    /// Each op's per-parameter-group values for the kernel (`kernel::OpTables`).
+    pub(super) tables: Vec<OpTables>,
 }
 
 impl PreparedWorkload {
@@ -84,6 +87,7 @@ impl PreparedWorkload {
                 }
             }
         }
+        p.tables = (0..p.len()).map(|i| OpTables::of(&p, i)).collect();
         p
     }
 
