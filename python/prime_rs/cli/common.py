@@ -133,10 +133,11 @@ _UNWRAPPED = 100_000
 
 
 @contextmanager
-def cli_errors(resume_out: Path | None = None) -> Iterator[None]:
+def cli_errors(resume_out: Path | None = None, kept_in: Path | None = None) -> Iterator[None]:
     """PrimeError -> `error: <message>` on stderr and its exit code (2 for input errors);
-    Ctrl-C -> exit 130, saying what is kept in ``resume_out`` and the exact command that
-    continues it (when the command has ``--resume``)."""
+    Ctrl-C -> exit 130, saying what is kept for ``resume_out`` and the exact command that
+    continues it (when the command has ``--resume``). ``kept_in`` is where the finished work
+    lies when it is not ``resume_out`` itself (generate keeps its shards in the cache)."""
     from prime_rs.errors import PrimeError
 
     try:
@@ -146,7 +147,7 @@ def cli_errors(resume_out: Path | None = None) -> Iterator[None]:
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         if resume_out is not None:
-            _tell(logging.WARNING, interrupted_message(resume_out))
+            _tell(logging.WARNING, interrupted_message(resume_out, kept_in))
         raise typer.Exit(130) from None
 
 
@@ -161,16 +162,17 @@ def _tell(level: int, message: str) -> None:
         print(f"{logging.getLevelName(level).lower()}: {message}", file=sys.stderr)
 
 
-def interrupted_message(out: Path) -> str:
-    """What Ctrl-C leaves in ``out`` and how to go on: the command as given, with
-    ``--resume``."""
-    if not out.exists():
+def interrupted_message(out: Path, kept_in: Path | None = None) -> str:
+    """What Ctrl-C leaves for ``out`` (in ``kept_in``, default ``out``) and how to go on: the
+    command as given, with ``--resume``."""
+    where = kept_in if kept_in is not None else out
+    if not where.exists():
         return "interrupted before anything was written"
     ctx = _click("globals").get_current_context(silent=True)
     if ctx is None or not any(p.name == "resume" for p in ctx.command.params):
-        return f"interrupted: partial results are in {out}; rerun with --overwrite to start again"
+        return f"interrupted: partial results are in {where}; rerun with --overwrite to start again"
     return (
-        f"interrupted: the finished work is kept in {out}; continue it with:\n  "
+        f"interrupted: the finished work is kept in {where}; continue it with:\n  "
         + resume_command(ctx, out)
     )
 

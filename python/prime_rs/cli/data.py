@@ -118,7 +118,9 @@ def generate(
     as_json: JsonOpt = False,
 ) -> None:
     """Simulate designs for one or more applications and write a dataset."""
-    with cli_errors(resume_out=out):
+    from prime_rs.data.generation import parts_dir
+
+    with cli_errors(resume_out=out, kept_in=parts_dir(out)):
         from prime_rs.data.generation import SearchSettings, resolve_apps, write_generated
         from prime_rs.executors import get_executor
 
