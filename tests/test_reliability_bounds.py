@@ -241,3 +241,24 @@ def test_8_11_a_workload_name_never_steers_the_cache_path(tmp_path: Path) -> Non
     path = Path(r.stdout.strip().splitlines()[-1]).resolve()
     assert path.parent == (cache / "datasets").resolve() and path.is_file()
     assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["inner"]
+
+
+def test_8_6_non_utf8_config_toml_exits_2(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_bytes(b"\xff\xfe steps = 1")
+    r = _cli(tmp_path, "optimize", "--config", str(config), "--out", str(tmp_path / "o"))
+    assert r.returncode == 2 and "not UTF-8" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr and not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(
+    ("line", "key"), [("data = 12", "data"), ('[train]\nsteps = "ten"', "steps")]
+)
+def test_8_2_mistyped_config_values_exit_2_naming_the_key(
+    tmp_path: Path, line: str, key: str
+) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(line + "\n", encoding="utf-8")
+    r = _cli(tmp_path, "optimize", "--config", str(config), "--out", str(tmp_path / "o"))
+    assert r.returncode == 2 and key in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert not (tmp_path / "o").exists()

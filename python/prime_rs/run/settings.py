@@ -214,3 +214,9 @@ def read_toml(path: str | os.PathLike[str], what: str) -> dict[str, Any]:
         raise InvalidArgumentError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise InvalidArgumentError(f"bad TOML in {path}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        # TOML is UTF-8 by definition (reliability 8.6): a file in another encoding is bad
+        # input, not a crash.
+        raise InvalidArgumentError(
+            f"bad TOML in {path}: not UTF-8 (byte {exc.start}: {exc.reason})"
+        ) from None
