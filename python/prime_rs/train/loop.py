@@ -131,6 +131,7 @@ def train(
     contexts: Mapping[str, ContextSource] | None = None,
     resume: bool = False,
     progress: bool = False,
+    init: TrainedModel | None = None,
     **overrides: Any,
 ) -> TrainedModel:
     """Train the PRIME conservative surrogate on ``dataset`` for ``apps``.
@@ -142,6 +143,8 @@ def train(
     files) for applications that are not built-in workloads (contextual model only).
     ``out``: run directory for ``metrics.jsonl``, ``config.json`` and checkpoints (nothing is
     written without it); ``resume=True`` continues the run found there.
+    ``init``: fine-tune: start from this model's weights (same architecture) instead of a
+    fresh initialisation; the optimiser, schedule and negatives start afresh.
     Returns the model with the best validation rank correlation.
     """
     cfg = dataclasses.replace(config or TrainConfig(), **overrides)
@@ -191,6 +194,13 @@ def train(
     dropout_root = jax.random.key(cfg.seed ^ 0x0D0D, impl="rbg")  # rbg: far cheaper bits on CPU
     rng = np.random.default_rng(np.random.SeedSequence([cfg.seed, 0xBA7C]))
     model = build_model(mcfg, init_key)
+    if init is not None:
+        if init.config.to_dict() != mcfg.to_dict():
+            raise TrainingError(
+                f"cannot fine-tune: the initial model's config {init.config.to_dict()} differs "
+                f"from this run's {mcfg.to_dict()}"
+            )
+        model = init.model
     optimizer = make_optimizer(
         cfg.learning_rate, cfg.steps, cfg.warmup_steps, cfg.grad_clip, cfg.min_lr_ratio
     )
