@@ -46,10 +46,25 @@ def compare(
     area_model: common.AreaModelOpt = None,
     workload: common.WorkloadOpt = None,
     contexts: common.ContextsOpt = None,
+    rounds: Annotated[
+        int, typer.Option("--rounds", help="Rounds of the prime_rounds method (K calls each).")
+    ] = 4,
+    finetune_steps: Annotated[
+        int | None,
+        typer.Option("--finetune-steps", help="prime_rounds' fine-tuning steps per round."),
+    ] = None,
+    no_optimum: Annotated[
+        bool,
+        typer.Option(
+            "--no-optimum", help="Skip the true optimum (regret columns, the all-designs row)."
+        ),
+    ] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out.")] = False,
 ) -> None:
     """Run the comparison protocol (docs/design.md section 7): D(best), EdgeTPU-like, PRIME, naive MBO
-    and simulator-driven baselines over several seeds; writes results.csv/.json/.md and plots."""
+    and simulator-driven baselines over several seeds (add prime_rounds to --methods for PRIME
+    inside the loop); in the built-in world, each against the true optimum and the all-designs
+    row. Writes results.csv/.json/.md and plots."""
     with common.cli_errors():
         from prime_rs.compare import CompareSettings, run_compare
 
@@ -64,6 +79,9 @@ def compare(
             "budgets": common.split_integers(budgets, "--budgets"),
             "bo_budget": bo_budget,
             "dataset_designs": dataset_designs,
+            "rounds": rounds,
+            "finetune_steps": finetune_steps,
+            "optimum": not no_optimum,
         }
         if methods:
             kw["methods"] = common.split_names(methods)

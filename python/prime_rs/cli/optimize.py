@@ -61,6 +61,26 @@ def optimize(
         bool, typer.Option("--overwrite", help="Replace an existing run.")
     ] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an existing run.")] = False,
+    rounds: Annotated[
+        int | None,
+        typer.Option(
+            "--rounds",
+            help="Rounds of verify -> add to the data -> fine-tune -> propose (default 1).",
+        ),
+    ] = None,
+    finetune_steps: Annotated[
+        int | None,
+        typer.Option(
+            "--finetune-steps", help="Fine-tuning steps per later round (default: steps / 4)."
+        ),
+    ] = None,
+    no_optimum: Annotated[
+        bool,
+        typer.Option(
+            "--no-optimum",
+            help="Skip the true optimum (regret, gap closed, quantile) after verification.",
+        ),
+    ] = False,
     oracle: common.OracleOpt = None,
     force_oracle: common.ForceOracleOpt = False,
     oracle_timeout: common.OracleTimeoutOpt = None,
@@ -90,6 +110,9 @@ def optimize(
             "train_apps": common.split_names(train_apps),
             "naive": naive or None,
             "zero_shot": zero_shot or None,
+            "rounds": rounds,
+            "finetune_steps": finetune_steps,
+            "optimum": False if no_optimum else None,
             **common.world_flags(
                 oracle,
                 force_oracle,

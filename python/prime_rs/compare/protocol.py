@@ -36,7 +36,8 @@ from typing import Any
 import numpy as np
 
 from prime_rs import baselines, runs
-from prime_rs.compare.settings import CompareSettings
+from prime_rs.compare.regret import measure_rows, rounds_curve, rounds_rows
+from prime_rs.compare.settings import OFFLINE, CompareSettings
 from prime_rs.compare.tables import row, write_results
 from prime_rs.errors import InvalidArgumentError
 from prime_rs.progress import ProgressCallback, Say, silent
@@ -48,6 +49,7 @@ from prime_rs.run import (
     prepare,
     run_optimize,
 )
+from prime_rs.run.evaluation import optimum_applies
 from prime_rs.simulator import EDGETPU_REFERENCE
 
 __all__ = ["run_compare"]
@@ -124,19 +126,22 @@ def run_compare(
                 0.0,
             )
         )
-        for method, naive in (("prime", False), ("naive", True)):
+        for method in OFFLINE:
             if method not in settings.methods:
                 continue
             say(f"{name}: seed {seed}: {method}")
             t0 = time.perf_counter()
             outcome = run_optimize(
-                dataclasses.replace(
-                    settings.optimize_settings(seed), data=str(data_path), naive=naive
-                ),
+                settings.method_settings(method, seed, str(data_path)),
                 out_dir / "runs" / f"{method}-seed{seed}",
                 overwrite=True,
                 raise_if_none_feasible=False,
             )
+            if method == "prime_rounds":
+                wall = round(time.perf_counter() - t0, 2)
+                rows += rounds_rows(outcome.rounds, seed, name, wall)
+                curves.setdefault(method, []).append(rounds_curve(outcome.rounds))
+                continue
             b = outcome.best
             lat = (b.get("latency_ms") or {}).get("mean")
             if method == "prime" and lat is not None:
@@ -154,7 +159,7 @@ def run_compare(
                 )
             )
         for method in settings.methods:
-            if method in ("prime", "naive"):
+            if method in OFFLINE:
                 continue
             budget, knobs = settings.baseline_run(method)
             say(f"{name}: seed {seed}: {method} ({budget} simulator calls)")
@@ -162,7 +167,7 @@ def run_compare(
                 method, task, budget, seed, progress=search_progress, **knobs
             )
             curves.setdefault(method, []).append((res.curve.calls, res.curve.latency_ms))
-            for n in sorted({min(b, res.simulator_calls) for b in settings.budgets}):
+            for n in sorted({min(b, res.simulator_calls) for b in settings.reported_budgets}):
                 best, median, area = _at_budget(res, n, settings.candidates)
                 frac = n / max(res.simulator_calls, 1)
                 rows.append(
@@ -175,5 +180,9 @@ def run_compare(
                     _at_budget(res, need, settings.candidates) if need else (None, None, None)
                 )
                 rows.append(row(f"{method}@match", seed, name, best, median, area, need, None))
-    write_results(out_dir, rows, settings, curves, unit=setup.world.latency_unit)
+    optimum = None
+    if settings.optimum and optimum_applies(task, setup.builtin):
+        # Evaluation only, after every method ran: nothing above read the optimum.
+        optimum = measure_rows(rows, task, settings, d_lat, say)
+    write_results(out_dir, rows, settings, curves, unit=setup.world.latency_unit, optimum=optimum)
     return rows

@@ -238,7 +238,9 @@ def run_optimize(
         def search(
             s: OptimizeSettings, m: Any, start: np.ndarray, hist: list[dict[str, Any]]
         ) -> SearchResult:
-            return search_designs(s, task, surrogate_objective(m, task, settings.contexts), start, hist)
+            return search_designs(
+                s, task, surrogate_objective(m, task, settings.contexts), start, hist
+            )
 
         inputs = rounds_.RoundInputs(settings, task, ds, learn, init, fine_tune, search, verify)
         history = rounds_.run_rounds(inputs, run_dir, first, model, resume=resume, say=say)

@@ -227,7 +227,10 @@ def run_rounds(
             from prime_rs import train
 
             model = train.load(run_dir / "rounds" / f"round-{number - 1}" / "model")
-        parts = [inputs.ds, *(evaluation_rows(h.verified, task, inputs.ds.metadata) for h in history)]
+        parts = [
+            inputs.ds,
+            *(evaluation_rows(h.verified, task, inputs.ds.metadata) for h in history),
+        ]
         grown = data.concat(parts, metadata=inputs.ds.metadata)
         seed = round_seed(s.seed, number)
         steps = s.round_finetune_steps
