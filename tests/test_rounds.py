@@ -267,3 +267,43 @@ def test_compare_runs_prime_rounds_beside_the_baselines(logs: Path, tmp_path: Pa
     assert {r["simulator_calls"] for r in rows if r["method"] == "random_search"} == {16, 32, 64}
     md = (tmp_path / "c" / "results.md").read_text()
     assert "| prime_rounds | 32 |" in md
+
+
+def test_sigkill_during_a_later_round_then_resume_is_identical(logs: Path, tmp_path: Path) -> None:
+    """A real interruption: SIGKILL while round 2 fine-tunes, then --resume, gives the files an
+    uninterrupted run writes."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "PRIME_RS_CACHE": str(tmp_path / "cache"), "JAX_PLATFORMS": "cpu"}
+    args = [sys.executable, "-m", "prime_rs", "optimize", "--data", str(logs), "--area-budget",
+            "8", "--steps", "30", "--population", "64", "--generations", "5", "--candidates",
+            "16", "--rounds", "2", "--finetune-steps", "200", "--no-optimum"]  # fmt: skip
+    killed = tmp_path / "killed"
+    latest = killed / "rounds" / "round-2" / "model" / "checkpoints" / "latest.json"
+    proc = subprocess.Popen([*args, "--out", str(killed)], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+    t0 = time.monotonic()
+    try:
+        while not latest.exists():
+            if proc.poll() is not None:
+                pytest.fail(f"optimize finished (rc {proc.returncode}) before it could be killed")
+            if time.monotonic() - t0 > 600:
+                pytest.fail("timed out waiting for round 2's first checkpoint")
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert not (killed / "best.json").exists()
+    assert len(read_rounds(killed)) == 1
+    for out, extra in ((killed, ["--resume"]), (tmp_path / "ref", [])):
+        r = subprocess.run([*args, "--out", str(out), *extra], env=env, capture_output=True,
+                           text=True, timeout=900)  # fmt: skip
+        assert r.returncode in (0, 1), r.stderr[-3000:]
+    ref = tmp_path / "ref"
+    for name in ("candidates.parquet", "rounds.jsonl", "rounds/round-2/verified.parquet"):
+        assert (killed / name).read_bytes() == (ref / name).read_bytes(), name

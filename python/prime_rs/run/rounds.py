@@ -208,6 +208,10 @@ def run_rounds(
     records = [round_record(first, history)]
     done = {r.get("round"): r for r in read_rounds(run_dir)} if resume else {}
     trusted = done.get(1) == records[0]
+    if not trusted:
+        # The curve of a run in progress, from its first round (a resumed run's file already
+        # lists what it is about to read back).
+        _write_rounds(run_dir, records)
     model = first_model
     for number in range(2, s.rounds + 1):
         here = run_dir / "rounds" / f"round-{number}"
