@@ -1,9 +1,15 @@
-"""The two figures of the README's "Running on a Ray cluster" section, measured in one run so
+"""The figures of the README's "Running on a Ray cluster" section, measured in one run so
 they are ratios on one machine at one moment:
 
 1. ``generate`` through Ray with 2 workers against 1 (same shards, same bytes);
 2. a command oracle that takes 0.2 s per design, verification of 16 designs in batches of one
-   with ``jobs`` 1 and 4 (local threads), and 4 Ray workers.
+   with ``jobs`` 1 and 4 (local threads), and 4 Ray workers;
+3. a small ``compare`` (2 seeds x PRIME, naive MBO and two baselines: 8 cells) through Ray
+   with 2 workers against 1 (same results.csv but the wall times);
+4. ``optimum`` over a sub-space in 8 id ranges through Ray with 2 workers against 1, one
+   native thread per worker (the same result).
+
+Each pair runs once warm (the workers have imported what they need) in the same Ray instance.
 
     python benches/scale_figures.py
 """
@@ -16,9 +22,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from prime_rs import SPACE
+from prime_rs import SPACE, ground_truth
+from prime_rs.compare import CompareSettings, run_compare
 from prime_rs.data.generation import BLOCK, write_generated
 from prime_rs.executors import LocalExecutor, RayExecutor
+from prime_rs.ground_truth import exhaustive
 from prime_rs.oracles import CommandOracle
 
 SLOW = [sys.executable, str(Path(__file__).resolve().parents[1] / "examples/oracles/slow_sim.py")]
@@ -56,6 +64,28 @@ def main() -> None:
         print("command oracle at 0.2 s/design, 16 designs in batches of 1:")
         for label, w in walls.items():
             print(f"  {label}: {w:.2f} s ({walls['jobs 1'] / w:.2f}x)")
+
+        logged = Path(d) / "logged.parquet"
+        write_generated(logged, "mobilenet_v2", 5000, seed=0)
+        cmp = CompareSettings(
+            apps=["mobilenet_v2"], data=str(logged), seeds=[0, 1], steps=100, candidates=16,
+            population=32, generations=4, budgets=[256, 1024],
+            methods=["prime", "naive", "random_search", "regularized_evolution"],
+        )  # fmt: skip
+        run_compare(cmp, Path(d) / "c0", executor=two)  # warm the workers
+        t1 = timed(lambda: run_compare(cmp, Path(d) / "c1", executor=one))
+        t2 = timed(lambda: run_compare(cmp, Path(d) / "c2", executor=two))
+        print("compare, 8 cells (2 seeds x prime, naive, random search, evolution):")
+        print(f"  ray 1 worker {t1:.2f} s, 2 workers {t2:.2f} s: speed-up {t1 / t2:.2f}x")
+
+        fixed = {"dram_bandwidth": 25, "pe_x": [4, 8]}
+        ask = dict(k=10, fixed=fixed, cache=False, threads=1)
+        size = exhaustive(["mobilenet_v2"], **ask).space_size  # type: ignore[arg-type]
+        ground_truth.SHARD_ORDINALS = -(-size // 8)
+        t1 = timed(lambda: exhaustive(["mobilenet_v2"], **ask, executor=one))  # type: ignore[arg-type]
+        t2 = timed(lambda: exhaustive(["mobilenet_v2"], **ask, executor=two))  # type: ignore[arg-type]
+        print(f"optimum over {size:,} designs in 8 id ranges, 1 native thread per worker:")
+        print(f"  ray 1 worker {t1:.2f} s, 2 workers {t2:.2f} s: speed-up {t1 / t2:.2f}x")
         two.close()
 
 

@@ -45,14 +45,14 @@ EVALUATION_STAGE = "prime_rs.run.evaluation"
 EVALUATION_CALLERS = {"prime_rs.run.optimize": {"_evaluation_stage"}}
 # The jobs: they compose everything below and nothing below composes them.
 ORCHESTRATION = ("prime_rs.run", "prime_rs.compare", "prime_rs.pipeline", "prime_rs.experiments")
-# Fronts over the jobs, beside the CLI: the notebook API.
-FRONTS = ("prime_rs.api",)
+# Fronts over the jobs, beside the CLI: the notebook API and the config file's schema.
+FRONTS = ("prime_rs.api", "prime_rs.config")
 # What the search package may not reach (it is driven by the jobs, and learns nothing itself).
 ABOVE_SEARCH = ("prime_rs.data", "prime_rs.baselines", "prime_rs.optimize", *TRAINING)
 UI = ("rich",)
-# Modules that still draw their own progress; "train" is moving training onto
-# prime_rs.progress.TrainProgress, after which this set is empty.
-UI_PENDING = {"prime_rs.train.loop"}
+# Modules that still draw their own progress: none (training reports
+# prime_rs.progress.TrainProgress events, which the CLI draws).
+UI_PENDING: set[str] = set()
 # Old module names kept importable: each is only its successor.
 ALIASES = {
     "prime_rs.objective": "prime_rs.task",

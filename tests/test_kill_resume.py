@@ -1,5 +1,5 @@
-"""SIGKILL `generate`, `train` and `optimize` midway (subprocesses, small sizes) and resume each
-with --resume to the result an uninterrupted run gives."""
+"""SIGKILL `generate`, `train`, `optimize` and `compare` midway (subprocesses, small sizes) and
+resume each with --resume to the result an uninterrupted run gives."""
 
 from __future__ import annotations
 
@@ -139,3 +139,31 @@ def test_sigkill_optimize_then_resume_is_identical(tmp_path: Path) -> None:
     b = json.loads((ref / "best.json").read_text())
     assert _deterministic(a) == _deterministic(b)
     assert (run / "candidates.parquet").read_bytes() == (ref / "candidates.parquet").read_bytes()
+
+
+def _results_without_wall_times(out: Path) -> list[dict[str, str]]:
+    import csv
+
+    with open(out / "results.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for r in rows:
+        r.pop("wall_time_s")  # measured, not computed
+    return rows
+
+
+def test_sigkill_compare_then_resume_is_identical(tmp_path: Path, dataset: Path) -> None:
+    args = ["compare", "--data", str(dataset), "--apps", "mobilenet_v2", "--seeds", "0,1,2",
+            "--methods", "prime,random_search", "--steps", "20", "--budgets", "16,48",
+            "--candidates", "8", "--population", "16", "--generations", "2"]  # fmt: skip
+    run = tmp_path / "killed"
+    cells = run / "cells"
+
+    def finished() -> int:
+        return len(list(cells.glob("*-seed*.json")))
+
+    _kill_when(tmp_path, [*args, "--out", str(run)], lambda: finished() >= 2)
+    assert 2 <= finished() < 6 and not (run / "results.csv").exists()
+    _run(tmp_path, *args, "--out", str(run), "--resume")
+    ref = tmp_path / "ref"
+    _run(tmp_path, *args, "--out", str(ref))
+    assert _results_without_wall_times(run) == _results_without_wall_times(ref)

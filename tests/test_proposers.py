@@ -30,11 +30,13 @@ def now() -> dict[str, dict]:
     return G.compute()
 
 
-#: Cases whose results changed on purpose, with the rows that still match: search-mode
-#: generation with a batch larger than the population let the population grow to the batch's
-#: children (16 -> 32 in the old code), which aging evolution does not do (see
-#: test_generation_population_keeps_its_size); rows up to the end of the first generation agree.
-CHANGED = {"generate/no-budget": 32 + 256}
+#: Cases whose results changed on purpose, with the rows that still match. Empty since the
+#: record was re-recorded from the current code at simulator model revision 2 (the old code's
+#: outputs under the new model cannot be produced); before that, "generate/no-budget" differed
+#: after its first 32 + 256 rows, because the old code let a search-mode population grow to a
+#: larger batch's children, which aging evolution does not do (see
+#: test_generation_population_keeps_its_size).
+CHANGED: dict[str, int] = {}
 
 
 @pytest.mark.parametrize("case", sorted(GOLDEN))

@@ -220,8 +220,8 @@ def test_bad_round_settings(kw: dict[str, Any], message: str) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--rounds", "0"], "rounds must be >= 1"),
-        (["--rounds", "2", "--finetune-steps", "0"], "finetune_steps must be >= 1"),
+        (["--rounds", "0"], "--rounds must be at least 1"),
+        (["--rounds", "2", "--finetune-steps", "0"], "--finetune-steps must be at least 1"),
         (["--rounds", "2", "--oracle", "none"], "no oracle to verify with"),
     ],
 )

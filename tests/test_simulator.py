@@ -75,7 +75,7 @@ def test_breakdown_adds_up_to_the_latency(name: str) -> None:
     )
     for r in rows:
         assert r.map_cycles == max(r.compute_cycles, r.transfer_cycles)
-        assert r.mapping in (("a", "b") if r.gemm else ("",))
+        assert r.mapping in (python_sim.MAPPINGS if r.gemm else ("",))
 
 
 def test_breakdown_takes_one_design() -> None:
@@ -148,10 +148,71 @@ def test_reference_design_area_is_near_27_mm2() -> None:
     assert abs(float(prime_rs.area(prime_rs.EDGETPU_REFERENCE)[0]) - 27.0) <= 2.7
 
 
-def test_reference_runs_mobilenet_v2_in_single_digit_ms() -> None:
-    r = prime_rs.simulate(prime_rs.EDGETPU_REFERENCE, "mobilenet_v2")
+@pytest.mark.parametrize(
+    ("name", "measured_ms"),
+    # Coral's Edge TPU runs MobileNetV2 at about 400 frames/s (2.5 ms); the Pixel 4's Edge TPU
+    # runs MobileNetEdgeTPU in 3.6 ms (issue 13). Within 3x is the Edge TPU's class.
+    [("mobilenet_v2", 2.5), ("mobilenet_edgetpu", 3.6)],
+)
+def test_reference_runs_in_the_edge_tpu_s_class(name: str, measured_ms: float) -> None:
+    r = prime_rs.simulate(prime_rs.EDGETPU_REFERENCE, name)
     assert r.feasible[0]
-    assert 1.0 <= r.latency_ms[0] < 10.0
+    assert measured_ms / 3 <= r.latency_ms[0] <= measured_ms * 3, r.latency_ms[0]
+
+
+def mobilenet_v1() -> workloads.Workload:
+    """MobileNet v1 1.0/224 (Howard et al. 2017, Table 1), for the fixed-cost fit only."""
+    layers: list[dict[str, object]] = [
+        {"type": "conv2d", "name": "conv0", "in_h": 224, "in_w": 224, "in_c": 3, "out_c": 32,
+         "kernel": 3, "stride": 2, "bias": False},
+    ]  # fmt: skip
+    hw, c = 112, 32
+    blocks = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)]
+    blocks += [(512, 1)] * 5 + [(1024, 2), (1024, 1)]
+    for i, (out, stride) in enumerate(blocks):
+        layers.append(
+            {"type": "depthwise", "name": f"block{i}/dw", "in_h": hw, "in_w": hw, "channels": c,
+             "kernel": 3, "stride": stride, "bias": False}
+        )  # fmt: skip
+        hw = -(-hw // stride)
+        layers.append(
+            {"type": "conv2d", "name": f"block{i}/pw", "in_h": hw, "in_w": hw, "in_c": c,
+             "out_c": out, "kernel": 1, "bias": False}
+        )  # fmt: skip
+        c = out
+    layers.append({"type": "pool", "name": "pool", "in_h": hw, "in_w": hw, "channels": c,
+                   "global": True})  # fmt: skip
+    layers.append({"type": "dense", "name": "logits", "in_features": c, "out_features": 1001,
+                   "rows": 1})  # fmt: skip
+    return workloads.from_layers("mobilenet_v1", layers)
+
+
+def test_mobilenet_v1_matches_its_published_totals() -> None:
+    w = mobilenet_v1()
+    assert abs(w.macs / 569e6 - 1) < 0.02 and abs(w.params / 4.2e6 - 1) < 0.05
+    assert len(w.ops["m"]) == 29
+
+
+def fixed_cost_fit() -> tuple[float, float]:
+    """(a, T0): the per-op cost in cycles and the per-invocation host time in ms that fit
+    Coral's measured MobileNet v1 (2.4 ms) and v2 (2.6 ms) given the model's op and issue times
+    on the reference, T = T0 + a·ops + model (docs/simulator.md section 2)."""
+    consts = dict(prime_rs._native.sim.constants())
+    known, n_ops = [], []
+    for w in (mobilenet_v1(), workloads.load("mobilenet_v2")):
+        rows = breakdown(prime_rs.EDGETPU_REFERENCE, w)
+        issue_ns = python_sim.fixed_cost_ns(0, sum(r.instr_entries for r in rows))
+        known.append((sum(r.latency_ns for r in rows) + issue_ns) * 1e-6)
+        n_ops.append(len(rows))
+    a_ms = (2.6 - 2.4 - (known[1] - known[0])) / (n_ops[1] - n_ops[0])
+    return a_ms * 1e6 * consts["CLOCK_GHZ"], 2.4 - n_ops[0] * a_ms - known[0]
+
+
+def test_the_per_op_cost_is_within_half_of_coral_s_fit() -> None:
+    a, host_ms = fixed_cost_fit()
+    op_cycles = dict(prime_rs._native.sim.constants())["OP_OVERHEAD_CYCLES"]
+    assert 0.5 * op_cycles <= a <= 1.5 * op_cycles, a
+    assert 0 < host_ms < 2.4, host_ms
 
 
 def test_reference_is_relatively_good_at_mobilenet_edgetpu() -> None:

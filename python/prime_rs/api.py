@@ -120,8 +120,9 @@ def optimize(
     the reasons down) instead of raising, as a notebook wants; bad settings raise
     :class:`~prime_rs.errors.InvalidArgumentError` before any work.
     """
-    import sys
+    import logging
 
+    from prime_rs import logs
     from prime_rs.errors import InvalidArgumentError
     from prime_rs.run import OptimizeSettings, run_optimize
 
@@ -148,7 +149,7 @@ def optimize(
         run_dir = Path(out) if out is not None else Path(scratch) / "run"
 
         def say(msg: str) -> None:
-            print(msg, file=sys.stderr)
+            logs.emit(logging.getLogger("prime_rs.api"), msg)
 
         outcome = run_optimize(
             config,

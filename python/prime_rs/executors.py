@@ -31,7 +31,7 @@ import shutil
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor as _PoolExecutor
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -68,9 +68,19 @@ class Executor(ABC):
             raise InvalidArgumentError(f"jobs must be at most {MAX_JOBS}, got {self.jobs}")
 
     @abstractmethod
-    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    def map(
+        self,
+        fn: Callable[[T], R],
+        items: Sequence[T],
+        on_result: Callable[[int, R], None] | None = None,
+    ) -> list[R]:
         """``[fn(item) for item in items]``, run in parallel. The first exception raised by
-        ``fn`` propagates (as its own type); items not yet started are not run."""
+        ``fn`` propagates (as its own type); items not yet started are not run.
+
+        ``on_result(i, result)`` is called in the calling process as soon as item ``i`` is
+        done, in the order items finish: a long job keeps each finished piece (a comparison
+        writes its cell) without waiting for the slowest one. An exception it raises stops the
+        map like one of ``fn``'s."""
 
     def close(self) -> None:
         """Release the workers (a no-op where there are none to keep)."""
@@ -99,10 +109,20 @@ class LocalExecutor(Executor):
             raise InvalidArgumentError(f"kind must be 'thread' or 'process', got {kind!r}")
         self.kind = kind
 
-    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    def map(
+        self,
+        fn: Callable[[T], R],
+        items: Sequence[T],
+        on_result: Callable[[int, R], None] | None = None,
+    ) -> list[R]:
         items = list(items)
         if self.jobs == 1 or len(items) <= 1:
-            return [fn(x) for x in items]
+            results = []
+            for i, x in enumerate(items):
+                results.append(fn(x))
+                if on_result is not None:
+                    on_result(i, results[-1])
+            return results
         workers = min(self.jobs, len(items))
         pool: _PoolExecutor
         if self.kind == "thread":
@@ -110,8 +130,11 @@ class LocalExecutor(Executor):
         else:
             pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
         with pool:
-            futures = [pool.submit(fn, x) for x in items]
+            futures = {pool.submit(fn, x): i for i, x in enumerate(items)}
             try:
+                if on_result is not None:
+                    for f in as_completed(futures):
+                        on_result(futures[f], f.result())
                 return [f.result() for f in futures]
             except BaseException:
                 for f in futures:
@@ -147,7 +170,12 @@ class RayExecutor(Executor):
             self._started_here = True
         return ray
 
-    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    def map(
+        self,
+        fn: Callable[[T], R],
+        items: Sequence[T],
+        on_result: Callable[[int, R], None] | None = None,
+    ) -> list[R]:
         items = list(items)
         if not items:
             return []
@@ -164,7 +192,10 @@ class RayExecutor(Executor):
                     nxt += 1
                 done, _ = ray.wait(list(pending), num_returns=1)
                 for ref in done:
-                    results[pending.pop(ref)] = ray.get(ref)
+                    i = pending.pop(ref)
+                    results[i] = ray.get(ref)
+                    if on_result is not None:
+                        on_result(i, results[i])
         except ray.exceptions.RayTaskError as e:
             # Let the tasks in flight finish rather than cancel them: a cancel racing a task's
             # completion has crashed Ray's core worker here. No new item is started.

@@ -15,8 +15,14 @@ that read it would be told the answer.
 Results are cached on disk (``$PRIME_RS_CACHE/optima``, see :func:`prime_rs.runs.cache_dir`),
 one JSON file per question: the applications' lowered op tables, the area budget, the
 sub-space, ``k`` and the simulator's fingerprint. The work is split into native calls of
-:data:`CALL_ORDINALS` designs, so a long run reports progress and stops on Ctrl-C between calls
-(an interrupted run writes nothing).
+:data:`CALL_ORDINALS` designs, so a long run reports progress and stops on Ctrl-C between calls.
+
+The ordinals are cut into shards of :data:`SHARD_ORDINALS`, each enumerated on its own (by an
+executor: in this process by default, or on Ray workers) and merged exactly: counts and
+histograms add, the top-k of the union is the top-k of the shards' top-ks by (latency, design
+id), so the result is the same for any shard size or number of workers. With the cache on,
+every finished shard is kept next to the cache file (``<key>.parts/``) until the result is
+written: an interrupted enumeration asked again continues from the shards it finished.
 """
 
 from __future__ import annotations
@@ -24,8 +30,10 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -35,14 +43,20 @@ import numpy.typing as npt
 
 from prime_rs import _native
 from prime_rs.errors import InvalidArgumentError, InvalidDesignError
+from prime_rs.executors import Executor
 from prime_rs.space import SPACE
 
-__all__ = ["CALL_ORDINALS", "Exhaustive", "exhaustive", "fingerprint"]
+__all__ = ["CALL_ORDINALS", "SHARD_ORDINALS", "Exhaustive", "exhaustive", "fingerprint"]
 
 #: Designs (ordinals of the sub-space) per native call: about a second of work at worst on two
 #: cores, so progress moves and Ctrl-C is answered promptly, yet long enough that the threads
 #: rarely wait for each other at the end of a call.
 CALL_ORDINALS = 1 << 23
+
+#: Ordinals per shard, the unit an executor runs and an interrupted enumeration keeps: 14
+#: shards for the whole space, each a few seconds on two cores, so several workers share the
+#: space evenly and a crash loses little.
+SHARD_ORDINALS = 1 << 25
 
 #: Version of the cache file layout; part of the cache key.
 _CACHE_FORMAT = 1
@@ -318,6 +332,9 @@ def exhaustive(
     threads: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     cache: bool = True,
+    executor: Any = None,
+    jobs: int | None = None,
+    address: str | None = None,
 ) -> Exhaustive:
     """Enumerate every design of a task and return the ``k`` best and the whole space's counts.
 
@@ -329,7 +346,10 @@ def exhaustive(
     ``threads``: a dedicated pool of that many threads (all cores by default; the result does
     not depend on it). ``progress(covered, size)`` is called before the first native call
     and after every one (not at all for a cached result).
-    ``cache=False`` neither reads nor writes the cache.
+    ``cache=False`` neither reads nor writes the cache (nor keeps finished shards).
+    ``executor`` (an :class:`~prime_rs.executors.Executor`, or a name for
+    :func:`~prime_rs.executors.get_executor` with ``jobs``, default 1, and ``address``) runs the
+    shards; on a remote one each shard uses one native thread unless ``threads`` says otherwise.
 
     Raises :class:`~prime_rs.errors.InvalidArgumentError` before any work for an empty
     sub-space, a budget no design of it meets, ``k`` below 1 or above the sub-space's size, an
@@ -364,35 +384,181 @@ def exhaustive(
         hit = _read_cache(path, key)
         if hit is not None:
             return hit
+    # The kernel checks the question (budget, k, threads) here, before any work or file.
+    _native.enumerate.Enumeration(list(task.workloads), sets, budget, k, threads)
 
-    native = _native.enumerate.Enumeration(list(task.workloads), sets, budget, k, threads)
+    from prime_rs.executors import LocalExecutor, get_executor, map_resumable
+
+    ex = get_executor(executor, jobs=1 if jobs is None else jobs, address=address)
+    owned = not isinstance(executor, Executor)
+    here = isinstance(ex, LocalExecutor) and ex.jobs == 1
+    if threads is None and not isinstance(ex, LocalExecutor):
+        threads = 1  # a remote task holds one CPU (the Ray executor asks for one per task)
+    bounds = [(lo, min(lo + SHARD_ORDINALS, size)) for lo in range(0, size, SHARD_ORDINALS)]
     start = time.perf_counter()
+    covered = 0
+    reported = [0]
     if progress is not None:
-        progress(0, int(native.size))
-    while not native.done:
-        covered = native.advance(CALL_ORDINALS)
-        if progress is not None:
-            progress(int(covered), int(native.size))
-    s = native.summary()
-    result = Exhaustive(
+        progress(0, size)
+
+    def report(n: int) -> None:
+        # In this process a shard reports after every native call; elsewhere (and a shard
+        # kept from an interrupted run), when it is done.
+        if progress is not None and covered + n > reported[0]:
+            reported[0] = covered + n
+            progress(covered + n, size)
+
+    shard_jobs = [
+        _Shard(tuple(task.workloads), sets, budget, k, threads, lo, hi, report if here else None)
+        for lo, hi in bounds
+    ]
+    with ExitStack() as stack:
+        if owned:
+            stack.callback(ex.close)
+        if cache:
+            from prime_rs.fileio import dir_lock
+
+            # One enumerator per question: another process asking the same waits, then finds
+            # the result in the cache (the holder deletes the shards once it is written).
+            parts_dir = stack.enter_context(dir_lock(path.with_suffix(".parts")))
+            hit = _read_cache(path, key)
+            if hit is not None:
+                shutil.rmtree(parts_dir, ignore_errors=True)
+                return hit
+            shard_key = {**key, "shard_ordinals": SHARD_ORDINALS}
+            parts: Any = map_resumable(
+                ex,
+                _enumerate_shard,
+                shard_jobs,
+                parts_dir,
+                shard_key,
+                save=_save_part,
+                load=_load_part,
+                # Shards of another layout (another shard size) are dropped, never mixed in.
+                resume=_manifest(parts_dir) == json.loads(json.dumps(shard_key)),
+                suffix=".json",
+            )
+        else:
+            parts = iter(ex.map(_enumerate_shard, shard_jobs))
+        merged: dict[str, Any] | None = None
+        for (lo, hi), part in zip(bounds, parts, strict=True):
+            merged = part if merged is None else _merge(merged, part, k)
+            covered += hi - lo
+            report(0)
+        assert merged is not None  # the sub-space holds at least one design
+        result = _result(task, budget, k, described, size, merged, time.perf_counter() - start)
+        if cache:
+            _write_cache(path, key, result)
+            shutil.rmtree(parts_dir, ignore_errors=True)
+    return result
+
+
+def _manifest(parts_dir: Path) -> Any:
+    try:
+        return json.loads((parts_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _result(
+    task: Any,
+    budget: float,
+    k: int,
+    described: dict[str, tuple[int, ...]],
+    size: int,
+    s: dict[str, Any],
+    elapsed_s: float,
+) -> Exhaustive:
+    return Exhaustive(
         applications=task.applications,
         area_budget=budget,
         k=k,
         fixed=described,
-        space_size=int(s["space_size"]),
+        space_size=size,
         in_budget=int(s["in_budget"]),
         feasible=int(s["feasible"]),
-        designs=s["designs"],
-        ids=s["ids"],
-        latency_ms=s["latency_ms"],
-        geomean_ms=s["geomean_ms"],
-        area_mm2=s["area_mm2"],
-        hist_edges=s["hist_edges"],
-        hist_counts=s["hist_counts"].astype(np.int64),
+        designs=np.asarray(s["designs"], dtype=np.uint8).reshape(-1, SPACE.n_params),
+        ids=np.asarray(s["ids"], dtype=np.uint64),
+        latency_ms=np.asarray(s["latency_ms"], dtype=np.float64).reshape(-1, len(task.workloads)),
+        geomean_ms=np.asarray(s["geomean_ms"], dtype=np.float64),
+        area_mm2=np.asarray(s["area_mm2"], dtype=np.float64),
+        hist_edges=np.asarray(s["hist_edges"], dtype=np.float64),
+        hist_counts=np.asarray(s["hist_counts"], dtype=np.int64),
         max_geomean_ms=float(s["max_geomean_ms"]),
         fingerprint=fingerprint(),
-        elapsed_s=time.perf_counter() - start,
+        elapsed_s=elapsed_s,
     )
-    if cache:
-        _write_cache(path, key, result)
-    return result
+
+
+@dataclass(frozen=True)
+class _Shard:
+    """One shard's question (it pickles, for processes and Ray): the task's workloads, the
+    sub-space, the budget, ``k``, the native threads and the ordinals ``start..end``.
+    ``progress(covered)`` is given only where the shard runs in the caller's process."""
+
+    workloads: tuple[Any, ...]
+    sets: list[list[int]]
+    budget: float
+    k: int
+    threads: int | None
+    start: int
+    end: int
+    progress: Callable[[int], None] | None = None
+
+
+def _enumerate_shard(shard: _Shard) -> dict[str, Any]:
+    """Enumerate one shard; its summary as JSON-ready lists (floats round-trip exactly)."""
+    native = _native.enumerate.Enumeration(
+        list(shard.workloads),
+        shard.sets,
+        shard.budget,
+        shard.k,
+        shard.threads,
+        shard.start,
+        shard.end,
+    )
+    while not native.done:
+        covered = native.advance(CALL_ORDINALS)
+        if shard.progress is not None:
+            shard.progress(int(covered))
+    s = native.summary()
+    return {
+        "in_budget": int(s["in_budget"]),
+        "feasible": int(s["feasible"]),
+        "designs": s["designs"].tolist(),
+        "ids": s["ids"].tolist(),
+        "latency_ms": s["latency_ms"].tolist(),
+        "geomean_ms": s["geomean_ms"].tolist(),
+        "area_mm2": s["area_mm2"].tolist(),
+        "hist_edges": s["hist_edges"].tolist(),
+        "hist_counts": s["hist_counts"].tolist(),
+        "max_geomean_ms": float(s["max_geomean_ms"]),
+    }
+
+
+_BEST = ("designs", "ids", "latency_ms", "geomean_ms", "area_mm2")
+
+
+def _merge(a: dict[str, Any], b: dict[str, Any], k: int) -> dict[str, Any]:
+    """Two disjoint shards' summaries as one: the native kernel's merge (counts add, the best
+    ``k`` by geometric-mean latency then design id, the slowest latency)."""
+    if a["hist_edges"] != b["hist_edges"]:
+        raise InvalidArgumentError("shards of one enumeration have different histogram edges")
+    g = np.asarray(a["geomean_ms"] + b["geomean_ms"], dtype=np.float64)
+    ids = np.asarray(a["ids"] + b["ids"], dtype=np.uint64)
+    order = np.lexsort((ids, g))[:k].tolist()
+    out = {name: [(a[name] + b[name])[i] for i in order] for name in _BEST}
+    out["in_budget"] = a["in_budget"] + b["in_budget"]
+    out["feasible"] = a["feasible"] + b["feasible"]
+    out["hist_edges"] = a["hist_edges"]
+    out["hist_counts"] = [x + y for x, y in zip(a["hist_counts"], b["hist_counts"], strict=True)]
+    out["max_geomean_ms"] = max(a["max_geomean_ms"], b["max_geomean_ms"])
+    return out
+
+
+def _save_part(part: dict[str, Any], path: Path) -> None:
+    path.write_text(json.dumps(part), encoding="utf-8")
+
+
+def _load_part(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8"))

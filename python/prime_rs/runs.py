@@ -1,23 +1,30 @@
 """Run directories: every job writes one folder a user can open (config.toml, meta.json,
 metrics, parquet, json, markdown, png). Files are written atomically (temp file + rename), so a
 crash never leaves a truncated file that looks complete, and an existing run is never clobbered
-unless asked."""
+unless asked. A job that fails on bad input removes the directory it created
+(:func:`removes_created_dir`), so the corrected command can run into the same place."""
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
+import logging
 import os
 import platform
 import shutil
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from prime_rs.errors import OutputError
+from prime_rs.errors import OutputError, PrimeError
 from prime_rs.fileio import atomic_path, dir_lock
+
+log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> None:
@@ -34,6 +41,16 @@ def write_toml(path: str | os.PathLike[str], obj: dict[str, Any]) -> None:
     import tomli_w
 
     write_text(path, tomli_w.dumps(_drop_none(obj)))
+
+
+def as_saved(obj: dict[str, Any]) -> dict[str, Any]:
+    """``obj`` as :func:`write_toml` writes it and ``tomllib`` reads it back (no None values,
+    lists for tuples): the form to compare settings with a run's config.toml."""
+    import tomllib
+
+    import tomli_w
+
+    return tomllib.loads(tomli_w.dumps(_drop_none(obj)))
 
 
 def _drop_none(obj: Any) -> Any:
@@ -81,6 +98,67 @@ def prepare_run_dir(
     except OSError as exc:
         raise OutputError(f"cannot write to {run}: {exc.strerror or exc}") from None
     return run
+
+
+def empty_dir(path: str | os.PathLike[str]) -> None:
+    """Remove everything inside directory ``path``, keeping the directory (and a lock held on
+    it: :func:`run_lock` locks the directory itself)."""
+    for child in Path(path).iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+
+
+def holds_work(run: Path) -> bool:
+    """Whether a run directory holds finished work a ``--resume`` continues (a training
+    checkpoint, its own or a nested run's)."""
+    return any(run.glob("**/checkpoints/latest.json"))
+
+
+@contextmanager
+def removed_on_input_error(
+    path: str | os.PathLike[str], keep: Callable[[Path], bool] = holds_work
+) -> Iterator[None]:
+    """Around a job that writes the run directory ``path``: when the job fails on an input
+    error (a :class:`PrimeError` with exit code 2) and the directory did not exist when the
+    block began, it is removed again, so the corrected command can use it. A directory that
+    existed is never touched; one that ``keep`` says holds work to resume is kept, with a
+    warning saying so. Ctrl-C keeps everything (the run can be resumed)."""
+    run = Path(path)
+    existed = run.exists() or run.is_symlink()
+    try:
+        yield
+    except PrimeError as exc:
+        if exc.exit_code == 2 and not existed and run.is_dir():
+            if keep(run):
+                log.warning(
+                    f"{run} is kept: it holds a trained model; once the problem is fixed, "
+                    "the same command with --resume continues it"
+                )
+            else:
+                shutil.rmtree(run, ignore_errors=True)
+        raise
+
+
+def removes_created_dir(
+    param: str = "out", keep: Callable[[Path], bool] = holds_work
+) -> Callable[[F], F]:
+    """:func:`removed_on_input_error` around every call of the decorated job, for the run
+    directory named by its argument ``param``."""
+
+    def wrap(fn: F) -> F:
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def job(*args: Any, **kwargs: Any) -> Any:
+            run = signature.bind(*args, **kwargs).arguments[param]
+            with removed_on_input_error(run, keep):
+                return fn(*args, **kwargs)
+
+        return job  # type: ignore[return-value]
+
+    return wrap
 
 
 def environment_meta() -> dict[str, Any]:

@@ -23,15 +23,23 @@ weights + biases with batch-norm excluded.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from prime_rs import _native
-from prime_rs.errors import InvalidArgumentError, UnknownWorkloadError, WorkloadFileError
+from prime_rs.errors import (
+    InvalidArgumentError,
+    UnknownApplicationError,
+    UnknownWorkloadError,
+    WorkloadFileError,
+)
 
 Workload = _native.workload.Workload
 
@@ -121,12 +129,100 @@ def from_ops(ops: Mapping[str, Any], name: str = "") -> Workload:
     return Workload.from_ops(cols, str(name))
 
 
+#: Suffixes of workload files (``--apps net.toml``); any other existing file is tried as one too.
+FILE_SUFFIXES = (".json", ".toml", ".onnx")
+
+
+@dataclass(frozen=True)
+class Application:
+    """One item of ``--apps``, resolved: ``name`` is what datasets, models and reports call it
+    (a file's workload name), ``workload`` the network (None for an application known from
+    logged data only), ``source`` what the user gave, ``is_file`` whether it was a workload
+    file (prime-rs knows that network only from the file)."""
+
+    name: str
+    workload: Workload | None
+    source: str
+    is_file: bool = False
+
+
+def application(item: str | os.PathLike[str], *, data_only: bool = False) -> Application:
+    """The one reading of an ``--apps`` item, for every command: a built-in name (or a PRIME
+    folder spelling of one, e.g. ``MobilenetV2``), a workload file (``.json``/``.toml``/
+    ``.onnx``, or any existing file), or, with ``data_only``, a name only logged data knows.
+    Anything else raises :class:`~prime_rs.errors.UnknownApplicationError` naming the item; a
+    bad file raises the loader's error."""
+    source = os.fspath(item)
+    if isinstance(source, bytes):
+        source = os.fsdecode(source)
+    source = source.strip()
+    if not source:
+        raise InvalidArgumentError("an application name is empty")
+    if source in _BUILTINS:
+        return Application(source, _builtin(source), source)
+    path = Path(source)
+    if path.suffix.lower() in FILE_SUFFIXES or path.is_file():
+        w = load(source)  # UnknownWorkloadError / WorkloadFileError name the file
+        return Application(w.name, w, source, is_file=True)
+    # The published data's spellings are the data layer's knowledge (imported only here).
+    from prime_rs.data import apps as app_names
+
+    canonical = app_names.canonical(source)
+    if canonical in _BUILTINS:
+        return Application(canonical, _builtin(canonical), source)
+    if data_only:
+        return Application(canonical or source, None, source)
+    hint = (
+        " (a PRIME-only application: logged data exists, no workload)"
+        if canonical in app_names.LOGGED_ONLY
+        else ""
+    )
+    raise UnknownApplicationError(
+        f"unknown application {source!r}{hint}; built-in workloads: {', '.join(names())}; "
+        "or give the path of a .json/.toml/.onnx workload file"
+    )
+
+
+def applications(
+    items: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *, data_only: bool = False
+) -> list[Application]:
+    """:func:`application` of each item (one item, or a sequence); an empty list or an
+    application named twice is an InvalidArgumentError."""
+    given = [items] if isinstance(items, str | os.PathLike) else list(items)
+    out = [application(a, data_only=data_only) for a in given]
+    if not out:
+        raise InvalidArgumentError("no applications given")
+    seen = [a.name for a in out]
+    dup = sorted({n for n in seen if seen.count(n) > 1})
+    if dup:
+        raise InvalidArgumentError(f"application(s) listed twice: {', '.join(dup)}")
+    return out
+
+
+def content_hash(workload: Workload) -> str:
+    """SHA-256 of what a workload means to the simulator and the surrogate: its name (the
+    application's name in the data), its op table and its context vector. An edited workload
+    file changes it; renaming the file does not."""
+    h = hashlib.sha256(workload.name.encode("utf-8", "surrogateescape") + b"\0")
+    ops = workload.ops
+    for col in sorted(ops):
+        arr = np.ascontiguousarray(ops[col], dtype=np.int64)
+        h.update(col.encode() + b"\0" + arr.tobytes())
+    h.update(np.ascontiguousarray(workload.context, dtype=np.float64).tobytes())
+    return h.hexdigest()
+
+
 __all__ = [
     "CONTEXT_FEATURES",
+    "FILE_SUFFIXES",
     "OP_FIELDS",
     "OP_GEMM",
     "OP_MEMORY",
+    "Application",
     "Workload",
+    "application",
+    "applications",
+    "content_hash",
     "from_layers",
     "from_ops",
     "load",

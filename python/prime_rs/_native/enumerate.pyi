@@ -13,6 +13,8 @@ class Enumeration:
         area_budget: float,
         k: int,
         threads: int | None = None,
+        start: int = 0,
+        end: int | None = None,
     ) -> Enumeration: ...
     @property
     def size(self) -> int: ...

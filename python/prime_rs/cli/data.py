@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from prime_rs.cli.common import cli_errors, progress_bar, stderr_console
+from prime_rs.cli.common import (
+    APPS_HELP,
+    JsonOpt,
+    ThreadsOpt,
+    cli_errors,
+    escape,
+    progress_bar,
+    report_times,
+    stderr_console,
+)
 from prime_rs.task import DEFAULT_AREA_BUDGET
 
 data_app = typer.Typer(
@@ -20,20 +25,6 @@ data_app = typer.Typer(
     help="Logged simulations: import the PRIME release or your own logs, inspect datasets.",
     no_args_is_help=True,
 )
-
-
-@contextmanager
-def resume_hint(command: str) -> Iterator[None]:
-    """Ctrl-C: say that the finished work is kept and how to continue, exit 130."""
-    try:
-        yield
-    except KeyboardInterrupt:
-        print(
-            f"interrupted: finished chunks are kept; rerun the same `prime-rs {command}` "
-            "command with --resume to continue",
-            file=sys.stderr,
-        )
-        raise typer.Exit(130) from None
 
 
 def _emit(obj: dict[str, Any]) -> None:
@@ -52,23 +43,30 @@ def _written(ds: Any, out: Path) -> dict[str, Any]:
 
 
 def generate(
-    apps: Annotated[
-        str, typer.Option("--apps", help="Comma-separated application names or workload files.")
-    ],
+    apps: Annotated[str, typer.Option("--apps", help=APPS_HELP)],
     designs: Annotated[
-        int, typer.Option("--designs", "-n", help="Designs to simulate per application.")
+        int,
+        typer.Option(
+            "--designs", "-n", help="Designs to simulate per application (a positive integer)."
+        ),
     ],
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Output Parquet file (written atomically).")
     ],
     seed: Annotated[
-        int, typer.Option("--seed", help="Seed: the output depends only on it and the settings.")
+        int,
+        typer.Option(
+            "--seed", help="Seed, 0 to 2**64-1: the output depends only on it and the settings."
+        ),
     ] = 0,
+    # Checked by write_generated (the rule's one home); the choices are shown and completed.
     mode: Annotated[
         str,
         typer.Option(
             "--mode",
             help="random: uniform designs; search: the visits of a logged evolutionary search.",
+            metavar="<random|search>",
+            autocompletion=lambda: ["random", "search"],
         ),
     ] = "random",
     area_budget: Annotated[
@@ -78,18 +76,28 @@ def generate(
         ),
     ] = DEFAULT_AREA_BUDGET,
     population: Annotated[
-        int, typer.Option(help="Population of each search run (mode search).")
+        int,
+        typer.Option("--population", help="Population of each search run (mode search).", min=1),
     ] = 512,
-    batch: Annotated[int, typer.Option(help="Designs per search generation (mode search).")] = 256,
+    batch: Annotated[
+        int, typer.Option("--batch", help="Designs per search generation (mode search).", min=1)
+    ] = 256,
     random_fraction: Annotated[
-        float, typer.Option(help="Share of uniform random designs in each search batch.")
+        float,
+        typer.Option(
+            "--random-fraction",
+            help="Share of uniform random designs in each search batch.",
+            min=0,
+            max=1,
+        ),
     ] = 0.2,
     chunk_size: Annotated[
-        int, typer.Option(help="Rows simulated and written per chunk (memory bound).")
+        int,
+        typer.Option(
+            "--chunk-size", help="Rows simulated and written per chunk (memory bound).", min=1
+        ),
     ] = 262_144,
-    threads: Annotated[
-        int | None, typer.Option(help="Simulator threads (default: all cores).")
-    ] = None,
+    threads: ThreadsOpt = None,
     executor: Annotated[
         str, typer.Option("--executor", help="Where chunks are simulated: local or ray.")
     ] = "local",
@@ -98,7 +106,8 @@ def generate(
         typer.Option("--address", help="Ray cluster address (default: start a local Ray)."),
     ] = None,
     jobs: Annotated[
-        int | None, typer.Option("--jobs", "-j", help="Chunks simulated at once (default 1).")
+        int | None,
+        typer.Option("--jobs", "-j", help="Chunks simulated at once.", show_default="1", min=1),
     ] = None,
     resume: Annotated[
         bool,
@@ -106,18 +115,16 @@ def generate(
             "--resume", help="Reuse the finished chunks of an interrupted run with these settings."
         ),
     ] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print a JSON summary on stdout.")
-    ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Simulate designs for one or more applications and write a dataset."""
-    with cli_errors(), resume_hint("generate"):
+    with cli_errors(resume_out=out):
         from prime_rs.data.generation import SearchSettings, resolve_apps, write_generated
         from prime_rs.executors import get_executor
 
         n_apps = len(resolve_apps(apps))
         settings = SearchSettings(area_budget, population, batch, random_fraction)
-        ex = get_executor(executor, jobs=jobs or 1, address=address)
+        ex = get_executor(executor, jobs=1 if jobs is None else jobs, address=address)
         try:
             with progress_bar(designs * n_apps, f"simulating ({mode})") as step:
                 rep = write_generated(
@@ -145,6 +152,7 @@ def generate(
                 f"{', '.join(rep.applications)} to {rep.path} in {rep.seconds:.1f}s "
                 f"({rep.rows_per_second:,.0f} rows/s)"
             )
+        report_times({"simulate": rep.seconds})
 
 
 @data_app.command("import-prime")
@@ -178,11 +186,9 @@ def import_prime(
         ),
     ] = None,
     latency_unit: Annotated[
-        str, typer.Option("--latency-unit", help="Unit of the logged runtimes (default ms).")
+        str, typer.Option("--latency-unit", help="Unit of the logged runtimes.")
     ] = "ms",
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print a JSON summary on stdout.")
-    ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Import the published PRIME TFRecords (parsed natively, checksums verified). Folders with
     no prime-rs name become data-only applications; the data's world is external."""
@@ -261,7 +267,9 @@ def import_csv(
     ] = None,
     mapping: Annotated[
         Path | None,
-        typer.Option("--mapping", help='TOML file: application = "..." and a [columns] table.'),
+        typer.Option(
+            "--mapping", help=escape('TOML file: application = "..." and a [columns] table.')
+        ),
     ] = None,
     app: Annotated[
         str | None,
@@ -278,11 +286,9 @@ def import_csv(
         ),
     ] = True,
     latency_unit: Annotated[
-        str, typer.Option("--latency-unit", help="Unit of the logged latencies (default ms).")
+        str, typer.Option("--latency-unit", help="Unit of the logged latencies.")
     ] = "ms",
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print a JSON summary on stdout.")
-    ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Import your own simulation log with a column mapping (an external world)."""
     with cli_errors():
@@ -312,7 +318,7 @@ def stats(
         float,
         typer.Option("--area-budget", help="Area budget (mm²) of the regression/infeasible split."),
     ] = DEFAULT_AREA_BUDGET,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Per-application counts and runtimes (the PRIME README table) and the area-budget split."""
     with cli_errors():
@@ -324,15 +330,19 @@ def stats(
         if as_json:
             _emit(stats_json(ds, area_budget))
             return
-        from rich.console import Console
         from rich.table import Table
+
+        from prime_rs.cli.common import stdout_console
 
         rows, total = compute(ds, area_budget)
         unit = ds.latency_unit
         t = Table(title=f"{file} ({len(ds):,} rows; {ds.world.describe()}; latency in {unit})")
-        for col in ("application", "infeasible", "feasible", f"max {unit}", f"min {unit}", f"avg {unit}",
+        # A narrow terminal squeezes the numbers, never the names.
+        longest = max(len(r.application) for r in [*rows, total])
+        t.add_column("application", no_wrap=True, min_width=longest)
+        for col in ("infeasible", "feasible", f"max {unit}", f"min {unit}", f"avg {unit}",
                     f"≤ {area_budget:g} mm²", f"> {area_budget:g} mm²"):  # fmt: skip
-            t.add_column(col, justify="left" if col == "application" else "right")
+            t.add_column(col, justify="right")
 
         def fmt(x: float) -> str:
             return "-" if x != x else f"{x:,.2f}"
@@ -343,7 +353,7 @@ def stats(
                 fmt(r.min_latency_ms), fmt(r.mean_latency_ms), f"{r.within_budget:,}", f"{r.over_budget:,}",
                 end_section=r is rows[-1],
             )  # fmt: skip
-        Console(no_color=bool(os.environ.get("NO_COLOR")) or None).print(t)
+        stdout_console().print(t)
         print(
             f"regression set (feasible, area <= {area_budget:g} mm²): {total.within_budget:,} rows; "
             f'"infeasible" set: {total.infeasible_set:,} rows'
@@ -363,9 +373,7 @@ def merge(
             help="Merge datasets from different simulators (recorded as a 'mixed' world).",
         ),
     ] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print a JSON summary on stdout.")
-    ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Merge datasets of one world into one file (refuses to mix simulators unless told)."""
     with cli_errors():

@@ -3,86 +3,118 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 
 from prime_rs.cli import common
+from prime_rs.cli.config import with_table_flags
 
 
+@with_table_flags
 def optimize(
     apps: Annotated[
         str | None,
         typer.Option(
-            "--apps", help="Comma-separated applications (built-in names or workload files)."
+            "--apps",
+            help=common.APPS_HELP,
+            show_default=common.field_default("apps"),
         ),
     ] = None,
     area_budget: Annotated[
-        float | None, typer.Option("--area-budget", help="Chip area budget in mm² (default 27).")
+        float | None,
+        typer.Option(
+            "--area-budget",
+            help=common.field_help("area_budget"),
+            show_default=common.field_default("area_budget"),
+        ),
     ] = None,
     data: Annotated[
         Path | None,
-        typer.Option("--data", help="Logged dataset (Parquet). Default: generate and cache one."),
+        typer.Option("--data", "-d", help=common.field_help("data"), show_default=False),
     ] = None,
-    seed: Annotated[
-        int | None, typer.Option("--seed", help="Seed for everything (default 0).")
-    ] = None,
-    out: Annotated[
-        Path | None,
-        typer.Option("--out", "-o", help="Run directory [default: runs/optimize-<date-time>]."),
-    ] = None,
-    config: Annotated[
-        Path | None, typer.Option("--config", help="TOML file of settings; flags override it.")
-    ] = None,
-    steps: Annotated[int | None, typer.Option("--steps", help="Training steps.")] = None,
-    candidates: Annotated[
-        int | None, typer.Option("--candidates", "-k", help="Designs to verify (default 128).")
-    ] = None,
-    generations: Annotated[
-        int | None, typer.Option("--generations", help="Search generations.")
-    ] = None,
-    population: Annotated[
-        int | None, typer.Option("--population", help="Search population.")
+    data_seed: Annotated[
+        int | None,
+        typer.Option(
+            "--data-seed",
+            help=common.field_help("data_seed"),
+            show_default=common.field_default("data_seed"),
+            min=0,
+        ),
     ] = None,
     dataset_designs: Annotated[
         int | None,
-        typer.Option("--dataset-designs", help="Designs per application when generating data."),
+        typer.Option(
+            "--dataset-designs",
+            help=common.field_help("dataset_designs"),
+            show_default=common.field_default("dataset_designs"),
+            min=1,
+        ),
     ] = None,
-    naive: Annotated[
-        bool, typer.Option("--naive", help="Train without the conservative terms (naive MBO).")
-    ] = False,
+    dataset_mode: Annotated[
+        Literal["random", "search"] | None,
+        typer.Option(
+            "--dataset-mode",
+            help=common.field_help("dataset_mode"),
+            show_default=common.field_default("dataset_mode"),
+        ),
+    ] = None,
+    seed: common.SeedOpt = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Run directory.", show_default="runs/optimize-DATE-TIME"),
+    ] = None,
+    config: common.ConfigOpt = None,
+    naive: Annotated[bool, typer.Option("--naive", help=common.field_help("naive"))] = False,
     zero_shot: Annotated[
-        bool, typer.Option("--zero-shot", help="Optimise for --apps using a model of --train-apps.")
+        bool, typer.Option("--zero-shot", help=common.field_help("zero_shot"))
     ] = False,
     train_apps: Annotated[
-        str | None, typer.Option("--train-apps", help="Applications to learn from (zero-shot).")
+        str | None,
+        typer.Option(
+            "--train-apps", help="Comma-separated applications to learn from (zero-shot)."
+        ),
     ] = None,
-    overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Replace an existing run.")
+    model_run: Annotated[
+        Path | None,
+        typer.Option("--model-run", help=common.field_help("model_run"), show_default=False),
+    ] = None,
+    overwrite: common.OverwriteOpt = False,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Continue an existing run (a larger --steps extends its training).",
+        ),
     ] = False,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue an existing run.")] = False,
     rounds: Annotated[
         int | None,
         typer.Option(
             "--rounds",
-            help="Rounds of verify -> add to the data -> fine-tune -> propose (default 1).",
+            help=common.field_help("rounds"),
+            show_default=common.field_default("rounds"),
+            min=1,
         ),
     ] = None,
     finetune_steps: Annotated[
         int | None,
         typer.Option(
-            "--finetune-steps", help="Fine-tuning steps per later round (default: steps / 4)."
+            "--finetune-steps",
+            help=common.field_help("finetune_steps"),
+            show_default="steps / 4",
+            min=1,
         ),
     ] = None,
-    no_optimum: Annotated[
-        bool,
+    optimum: Annotated[
+        bool | None,
         typer.Option(
-            "--no-optimum",
-            help="Skip the true optimum (regret, gap closed, quantile) after verification.",
+            "--optimum/--no-optimum",
+            help=common.field_help("optimum"),
+            show_default=common.field_default("optimum"),
         ),
-    ] = False,
+    ] = None,
     oracle: common.OracleOpt = None,
-    force_oracle: common.ForceOracleOpt = False,
+    force_oracle: common.ForceOracleOpt = None,
     oracle_timeout: common.OracleTimeoutOpt = None,
     oracle_jobs: common.OracleJobsOpt = None,
     oracle_batch: common.OracleBatchOpt = None,
@@ -90,29 +122,35 @@ def optimize(
     workload: common.WorkloadOpt = None,
     contexts: common.ContextsOpt = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print best.json instead of a table.")
+        bool, typer.Option("--json", help="Print best.json on stdout instead of a table.")
     ] = False,
+    executor: common.ExecutorOpt = "local",
+    address: common.AddressOpt = None,
+    jobs: common.JobsOpt = None,
+    table_flags: dict[str, Any] | None = None,
 ) -> None:
-    """Learn from logged data, optimise offline, verify through an oracle (defaults:
-    MobileNetV2 under 27 mm², the built-in simulator). Exit 1 when no feasible design is
-    found, 2 on bad input."""
+    """Learn from logged data, optimise offline, verify through an oracle.
+
+    Defaults: MobileNetV2 under 27 mm², the built-in simulator. Every setting is also a key of
+    --config FILE.toml (prime-rs config schema); flags override the file. Exit 1 when no
+    feasible design is found, 2 on bad input.
+    """
     with common.cli_errors():
         flags: dict[str, Any] = {
             "apps": common.split_names(apps),
             "area_budget": area_budget,
             "data": str(data) if data else None,
-            "seed": seed,
-            "steps": steps,
-            "candidates": candidates,
-            "generations": generations,
-            "population": population,
+            "data_seed": data_seed,
             "dataset_designs": dataset_designs,
-            "train_apps": common.split_names(train_apps),
-            "naive": naive or None,
-            "zero_shot": zero_shot or None,
+            "dataset_mode": dataset_mode,
+            "seed": seed,
+            "train_apps": common.split_names(train_apps, "--train-apps"),
+            "model_run": str(model_run) if model_run else None,
+            "naive": naive,
+            "zero_shot": zero_shot,
             "rounds": rounds,
             "finetune_steps": finetune_steps,
-            "optimum": False if no_optimum else None,
+            "optimum": optimum,
             **common.world_flags(
                 oracle,
                 force_oracle,
@@ -123,12 +161,16 @@ def optimize(
                 workload,
                 contexts,
             ),
+            **(table_flags or {}),
         }
         if out is None:
             import time
 
             out = Path("runs") / f"optimize-{time.strftime('%Y%m%d-%H%M%S')}"
-        common.run_optimize_command(flags, config, out, as_json, overwrite=overwrite, resume=resume)
+        with common.oracle_executor(executor, jobs, address) as ex:
+            common.run_optimize_command(
+                flags, config, out, as_json, overwrite=overwrite, resume=resume, executor=ex
+            )
 
 
 def register(app: typer.Typer) -> None:

@@ -9,7 +9,15 @@ from typing import Annotated, Any
 
 import typer
 
-from prime_rs.cli.common import cli_errors
+from prime_rs.cli.common import (
+    APPS_HELP,
+    AddressOpt,
+    ExecutorOpt,
+    JobsOpt,
+    JsonOpt,
+    ThreadsOpt,
+    cli_errors,
+)
 
 _SUFFIX = {"": 1, "ki": 1024, "mi": 1024 * 1024}
 _NUMBER = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?)\s*(ki|mi)?\s*$", re.IGNORECASE)
@@ -50,7 +58,7 @@ def _design_text(values: dict[str, int]) -> str:
 def optimum(
     apps: Annotated[
         str,
-        typer.Option("--apps", help="Comma-separated applications (built-in names or files)."),
+        typer.Option("--apps", help=APPS_HELP),
     ],
     area_budget: Annotated[
         float, typer.Option("--area-budget", help="Chip area budget in mm².")
@@ -64,24 +72,31 @@ def optimum(
             "values, Ki/Mi allowed). Repeat for several.",
         ),
     ] = None,
-    threads: Annotated[
-        int | None, typer.Option("--threads", help="Worker threads (default: all cores).")
-    ] = None,
+    threads: ThreadsOpt = None,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Neither read nor write the cache of optima.")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
-    progress: Annotated[bool, typer.Option(help="Progress bar on stderr.")] = True,
+    as_json: JsonOpt = False,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr.")
+    ] = True,
+    executor: ExecutorOpt = "local",
+    address: AddressOpt = None,
+    jobs: JobsOpt = None,
 ) -> None:
-    """Enumerate every design of the space (or of a sub-space, with --fix) and print the true
-    optimum: the fastest design feasible on every application within the area budget, by
-    geometric-mean latency. For evaluation only. Exit 1 when no design is feasible."""
+    """The true optimum of a task, by enumerating every design (evaluation only).
+
+    Enumerates the space (or a sub-space, with --fix) and prints the fastest design feasible
+    on every application within the area budget, by geometric-mean latency. Exit 1 when no
+    design is feasible. The id ranges run on the executor; finished ones are kept in the
+    cache, so an interrupted run asked again continues where it stopped.
+    """
     with cli_errors():
-        from prime_rs.cli.common import progress_bar
+        from prime_rs.cli.common import progress_bar, split_names
         from prime_rs.errors import NoFeasibleDesignError
         from prime_rs.ground_truth import exhaustive
 
-        app_list = [a.strip() for a in apps.split(",") if a.strip()]
+        app_list = split_names(apps) or []
         fixed = parse_fixed(fix or [])
         with ExitStack() as stack:
             # The bar opens at the first report, which gives the sub-space's size.
@@ -102,6 +117,9 @@ def optimum(
                 threads=threads,
                 progress=report,
                 cache=not no_cache,
+                executor=executor,
+                jobs=jobs,
+                address=address,
             )
         if result.feasible == 0:
             raise NoFeasibleDesignError(

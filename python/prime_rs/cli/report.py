@@ -7,12 +7,12 @@ from typing import Annotated
 
 import typer
 
-from prime_rs.cli.common import (
-    cli_errors,
-)
+from prime_rs.cli.common import cli_errors
 
 
-def report(run: Annotated[Path, typer.Argument(help="A finished run directory.")]) -> None:
+def report(
+    run: Annotated[Path, typer.Argument(help="A finished run directory.", metavar="RUN")],
+) -> None:
     """Re-render report.md and plots/ of a finished run."""
     with cli_errors():
         from prime_rs.report import render

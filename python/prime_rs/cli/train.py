@@ -3,136 +3,179 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
+from prime_rs.cli import common
 from prime_rs.task import DEFAULT_AREA_BUDGET
 
 
-def _parse_contexts(items: list[str]) -> dict[str, str]:
-    from prime_rs.errors import InvalidArgumentError
-
-    out = {}
-    for item in items:
-        app, sep, path = item.partition("=")
-        if not sep or not app or not path:
-            raise InvalidArgumentError(f"--context takes APP=WORKLOAD_FILE, got {item!r}")
-        out[app] = path
-    return out
-
-
 def train(
-    data: Annotated[Path, typer.Option("--data", "-d", help="Logged dataset (Parquet).")],
+    data: Annotated[Path, typer.Option("--data", "-d", help="Logged dataset (Parquet or CSV).")],
     apps: Annotated[
         str,
         typer.Option(
-            "--apps", help="Comma-separated applications; several train the contextual model."
+            "--apps",
+            help="Comma-separated applications: names in the data or workload files (.json, "
+            ".toml, .onnx); several train the contextual model.",
         ),
     ],
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Run directory (metrics.jsonl, checkpoints).")
     ],
-    steps: Annotated[int | None, typer.Option(help="Training steps [default: 500].")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of everything (init, batches, negatives).")] = 0,
+    steps: Annotated[
+        int | None,
+        typer.Option(
+            "--steps",
+            help="Training steps.",
+            show_default=common.table_default("train.steps"),
+            min=1,
+        ),
+    ] = None,
+    seed: common.SeedOpt = None,
     area_budget: Annotated[
         float,
-        typer.Option("--area-budget", help="Area budget in mm² (negatives stay within it)."),
+        typer.Option("--area-budget", help="Chip area budget in mm² (negatives stay within it)."),
     ] = DEFAULT_AREA_BUDGET,
     over_budget: Annotated[
-        str,
+        Literal["regress", "infeasible"],
         typer.Option(
             "--over-budget",
-            help="Feasible rows over the budget: 'regress' (default) or 'infeasible' (the "
-            "released PRIME split).",
+            help="Feasible rows over the budget: regress (kept as regression targets) or "
+            "infeasible (the released PRIME split).",
         ),
     ] = "regress",
-    resume: Annotated[bool, typer.Option(help="Continue the run in --out.")] = False,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume/--no-resume", help="Continue the run in --out (a larger --steps extends it)."
+        ),
+    ] = False,
+    overwrite: common.OverwriteOpt = False,
     naive: Annotated[
-        bool, typer.Option(help="Non-conservative baseline: alpha = beta = 0 (plain regression).")
+        bool,
+        typer.Option(
+            "--naive", help="Non-conservative baseline: alpha = beta = 0 (plain regression)."
+        ),
     ] = False,
     alpha: Annotated[
-        float | None, typer.Option(help="Weight of the negatives' mean score [default: 0.01].")
+        float | None,
+        typer.Option(
+            "--alpha",
+            help="Weight of the negatives' mean score.",
+            show_default=common.table_default("train.alpha"),
+            min=0,
+        ),
     ] = None,
     beta: Annotated[
         float | None,
-        typer.Option(help="Weight of the infeasible rows' mean score [default: 0.01]."),
+        typer.Option(
+            "--beta",
+            help="Weight of the infeasible rows' mean score.",
+            show_default=common.table_default("train.beta"),
+            min=0,
+        ),
     ] = None,
     alpha_dual: Annotated[
         bool, typer.Option("--alpha-dual", help="COMs-style dual update of alpha towards --tau.")
     ] = False,
-    tau: Annotated[float, typer.Option(help="Target gap for --alpha-dual.")] = 0.5,
+    tau: Annotated[float, typer.Option("--tau", help="Target gap for --alpha-dual.")] = 0.5,
     ranking_weight: Annotated[
-        float, typer.Option("--ranking-weight", help="Weight of the pairwise ranking loss.")
+        float,
+        typer.Option("--ranking-weight", help="Weight of the pairwise ranking loss.", min=0),
     ] = 0.0,
     negatives: Annotated[
-        str, typer.Option(help="Negative sampler: evolution (default) or gradient.")
+        Literal["evolution", "gradient"],
+        typer.Option("--negatives", help="How negatives are mined from the model."),
     ] = "evolution",
-    model: Annotated[str, typer.Option(help="Surrogate: transformer (default) or mlp.")] = (
-        "transformer"
-    ),
-    experts: Annotated[int, typer.Option(help="Mixture-of-experts heads (0 = a single head).")] = 0,
+    model: Annotated[
+        Literal["transformer", "mlp"], typer.Option("--model", help="Surrogate architecture.")
+    ] = "transformer",
+    experts: Annotated[
+        int,
+        typer.Option("--experts", help="Mixture-of-experts heads (0 = a single head).", min=0),
+    ] = 0,
     val_every: Annotated[
-        int | None, typer.Option("--val-every", help="Validate every N steps [default: 50].")
+        int | None,
+        typer.Option(
+            "--val-every",
+            help="Validate every N steps.",
+            show_default=common.table_default("train.val_every"),
+            min=1,
+        ),
     ] = None,
-    context: Annotated[
+    workload: Annotated[
         list[str] | None,
-        typer.Option(help="APP=WORKLOAD_FILE context for an application not built in (repeat)."),
+        typer.Option(
+            "--workload",
+            "--context",
+            help="APP=WORKLOAD_FILE: the network of an application known from data only "
+            "(repeatable).",
+        ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
-    progress: Annotated[bool, typer.Option(help="Progress bar on stderr.")] = True,
+    as_json: common.JsonOpt = False,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr.")
+    ] = True,
 ) -> None:
-    """Train the surrogate; writes RUN/metrics.jsonl, RUN/config.json and RUN/checkpoints/."""
-    from prime_rs.cli.common import cli_errors
+    """Train the surrogate on logged data.
 
-    with cli_errors():
-        from prime_rs import checks
+    Writes RUN/metrics.jsonl, RUN/config.json, RUN/dataset.json and RUN/checkpoints/; the run
+    can then be reused by prime-rs optimize --model-run RUN.
+    """
+    with common.cli_errors():
+        from prime_rs import checks, runs, workloads
         from prime_rs import data as data_mod
-        from prime_rs.runs import run_lock
+        from prime_rs.errors import InvalidArgumentError
+        from prime_rs.run.model_run import record_training_data
+        from prime_rs.runs import removed_on_input_error, run_lock
         from prime_rs.train import TrainConfig
         from prime_rs.train import train as train_fn
 
-        checks.seed(seed)
-
+        if resume and overwrite:
+            raise InvalidArgumentError("--resume continues a run and --overwrite replaces it")
+        seed_value = checks.seed(0 if seed is None else seed)
         # Only what the user gave overrides TrainConfig, the one home of the defaults.
         given = {"steps": steps, "alpha": alpha, "beta": beta, "val_every": val_every}
         cfg = TrainConfig(
-            seed=seed,
+            seed=seed_value,
             area_budget=area_budget,
-            over_budget=over_budget,  # type: ignore[arg-type]
+            over_budget=over_budget,
             alpha_dual=alpha_dual,
             tau=tau,
             ranking_weight=ranking_weight,
-            negatives=negatives,  # type: ignore[arg-type]
+            negatives=negatives,
             **{k: v for k, v in given.items() if v is not None},
         )
         if naive:
             cfg = cfg.as_naive()
-        app_list = [a.strip() for a in apps.split(",") if a.strip()]
+        resolved = workloads.applications(common.split_names(apps) or [], data_only=True)
+        contexts: dict[str, object] = {a.name: a.workload.context for a in resolved if a.is_file}
+        contexts.update(common.parse_workload_flags(workload or []))
         dataset = data_mod.load(data)
         # Two trainings interleaving one run directory would each report success on a mix
         # of both: the second is refused while the first holds the directory.
-        with run_lock(out):
-            try:
-                result = train_fn(
-                    dataset,
-                    app_list,
-                    out=out,
-                    config=cfg,
-                    model_config={"kind": model, "n_experts": experts},
-                    contexts=_parse_contexts(context or []),
-                    resume=resume,
-                    progress=progress and sys.stderr.isatty(),
-                )
-            except KeyboardInterrupt:
-                print(
-                    f"interrupted: checkpoints are kept in {out}; rerun the same command "
-                    "with --resume to continue",
-                    file=sys.stderr,
-                )
-                raise typer.Exit(130) from None
+        with (
+            common.cli_errors(resume_out=out),
+            removed_on_input_error(out),
+            run_lock(out),
+            common.search_progress(enabled=progress) as bar,
+        ):
+            if overwrite:
+                runs.empty_dir(out)
+            result = train_fn(
+                dataset,
+                [a.name for a in resolved],
+                out=out,
+                config=cfg,
+                model_config={"kind": model, "n_experts": experts},
+                contexts=contexts,
+                resume=resume,
+                progress=bar if progress else False,
+            )
+            record_training_data(out, dataset, data)
     summary = {
         "run": str(out),
         "apps": list(result.apps),

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from prime_rs.cli.common import cli_errors
+from prime_rs.cli.common import JsonOpt, cli_errors
 
 workloads_app = typer.Typer(
     help="Built-in networks, their layers, and networks imported from ONNX.",
@@ -18,7 +18,7 @@ workloads_app = typer.Typer(
 
 @workloads_app.command("list")
 def list_workloads(
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """The built-in networks: MACs, parameters and layer count."""
     from prime_rs import workloads
@@ -42,7 +42,7 @@ def list_workloads(
 @workloads_app.command("show")
 def show(
     name: Annotated[str, typer.Argument(help="A built-in name or a .json/.toml/.onnx file.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """One network's layers, with their kind and shape."""
     with cli_errors():
@@ -66,7 +66,7 @@ def import_onnx(
         Path, typer.Option("--out", "-o", help="Workload file to write (.toml or .json).")
     ],
     name: Annotated[
-        str | None, typer.Option(help="Workload name [default: the file's stem].")
+        str | None, typer.Option("--name", help="Workload name.", show_default="the file's stem")
     ] = None,
 ) -> None:
     """Convert an ONNX model into a workload file (needs `pip install 'prime-rs[onnx]'`)."""

@@ -44,6 +44,9 @@ class CompareSettings(WorldSettings):
     data: str | None = None
     dataset_designs: int = DEFAULT_DATASET_DESIGNS
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    #: Seed of the generated dataset (when ``data`` is None): one dataset for every seed,
+    #: as ``prime-rs optimize --data-seed`` (the seeds vary training and search).
+    data_seed: int = 0
     zero_shot: bool = False
     train_apps: list[str] | None = None
     steps: int | None = None
@@ -143,6 +146,7 @@ class CompareSettings(WorldSettings):
             area_budget=self.area_budget,
             dataset_designs=self.dataset_designs,
             seed=seed,
+            data_seed=self.data_seed,
             steps=self.steps,
             zero_shot=self.zero_shot,
             train_apps=self.train_apps,

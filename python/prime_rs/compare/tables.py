@@ -25,6 +25,7 @@ __all__ = [
     "load_results",
     "optimum_note",
     "row",
+    "summary",
     "summary_markdown",
     "write_results",
 ]
@@ -111,15 +112,18 @@ def _measure_spread(values: list[Any], fmt: str) -> str:
     return f"{med} ({format(min(vals), fmt)}..{format(max(vals), fmt)})"
 
 
-def summary_markdown(
+def summary(
     rows: list[dict[str, Any]],
     settings: CompareSettings,
     *,
     unit: str = "ms",
     optimum: Exhaustive | None = None,
-) -> str:
-    """Medians over seeds (min..max) per method and budget; latency in the data's ``unit``;
-    with the ``optimum``, each method's regret, gap closed and quantile too."""
+) -> dict[str, Any]:
+    """The summary table, whatever renders it (results.md here, a rich table in the CLI):
+    ``title``,
+    ``columns`` (name, right-aligned?), ``rows`` (one tuple of cell texts per method and
+    budget: medians over seeds (min..max)) and a closing ``note``; latency in ``unit``; with
+    the ``optimum``, each method's regret, gap closed and quantile too."""
     groups: dict[tuple[str, Any], list[dict[str, Any]]] = {}
     for r in rows:
         calls = r["simulator_calls"] if not str(r["method"]).endswith("@match") else "match"
@@ -141,14 +145,7 @@ def summary_markdown(
     best_sim_k = min((v for v in sim_at_k if v is not None), default=None)
     task = rows[0]["task"] if rows else ""
     measured = optimum is not None and optimum.feasible > 0
-    extra_head = " regret | gap closed | quantile |" if measured else ""
-    lines = [
-        f"### {task} (area ≤ {settings.area_budget:g} mm², seeds {','.join(map(str, settings.seeds))})",
-        "",
-        f"| method | simulator calls | best latency ({unit}) | median of top-K ({unit}) | area (mm²) | vs EdgeTPU-like | vs best simulator-driven @K |{extra_head}",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-        + (" ---: | ---: | ---: |" if measured else ""),
-    ]
+    table: list[tuple[str, ...]] = []
     for (method, calls), g in groups.items():
         best = [r["best_latency_ms"] for r in g]
         median = [r["median_latency_ms"] for r in g]
@@ -167,20 +164,63 @@ def summary_markdown(
             )
         else:
             calls_txt = str(calls)
-        cells = ""
+        cells: tuple[str, ...] = ()
         if measured:
             cells = (
-                f" {_measure_spread([r['regret'] for r in g], '+.2%')} |"
-                f" {_measure_spread([r['gap_closed'] for r in g], '.1%')} |"
-                f" {_measure_spread([r['quantile'] for r in g], '.3g')} |"
+                _measure_spread([r["regret"] for r in g], "+.2%"),
+                _measure_spread([r["gap_closed"] for r in g], ".1%"),
+                _measure_spread([r["quantile"] for r in g], ".3g"),
             )
-        lines.append(
-            f"| {method} | {calls_txt} | {_median_spread(best)} | {_median_spread(median)} | "
-            f"{_median_spread(area)} | {vs_ref} | {vs_sim} |{cells}"
+        table.append(
+            (
+                method,
+                calls_txt,
+                _median_spread(best),
+                _median_spread(median),
+                _median_spread(area),
+                vs_ref,
+                vs_sim,
+                *cells,
+            )
         )
-    lines += ["", f"K = {k} verified candidates; medians over seeds with (min..max)."]
+    note = f"K = {k} verified candidates; medians over seeds with (min..max)."
     if optimum is not None:
-        lines += ["", optimum_note(optimum, unit)]
+        note += "\n\n" + optimum_note(optimum, unit)
+    return {
+        "title": f"{task} (area ≤ {settings.area_budget:g} mm², seeds "
+        f"{','.join(map(str, settings.seeds))})",
+        "columns": [
+            ("method", False),
+            ("simulator calls", True),
+            (f"best latency ({unit})", True),
+            (f"median of top-K ({unit})", True),
+            ("area (mm²)", True),
+            ("vs EdgeTPU-like", True),
+            ("vs best simulator-driven @K", True),
+            *([("regret", True), ("gap closed", True), ("quantile", True)] if measured else []),
+        ],
+        "rows": table,
+        "note": note,
+    }
+
+
+def summary_markdown(
+    rows: list[dict[str, Any]],
+    settings: CompareSettings,
+    *,
+    unit: str = "ms",
+    optimum: Exhaustive | None = None,
+) -> str:
+    """:func:`summary` as the Markdown of results.md."""
+    t = summary(rows, settings, unit=unit, optimum=optimum)
+    lines = [
+        f"### {t['title']}",
+        "",
+        "| " + " | ".join(name for name, _ in t["columns"]) + " |",
+        "| " + " | ".join("---:" if right else "---" for _, right in t["columns"]) + " |",
+    ]
+    lines += ["| " + " | ".join(cells) + " |" for cells in t["rows"]]
+    lines += ["", t["note"]]
     return "\n".join(lines) + "\n"
 
 

@@ -45,7 +45,7 @@ import pyarrow as pa
 
 from prime_rs.data import _space
 from prime_rs.data.dataset import Dataset, assemble_table, file_schema, parquet_options
-from prime_rs.errors import InvalidArgumentError, OutputError, UnknownApplicationError
+from prime_rs.errors import InvalidArgumentError, OutputError
 from prime_rs.search import AgingEvolution, AgingSettings, GeneratorStreams
 from prime_rs.task import DEFAULT_AREA_BUDGET
 from prime_rs.worlds import World
@@ -125,40 +125,17 @@ class _App:
 
 
 def resolve_apps(apps: str | Sequence[str]) -> list[_App]:
-    """Validate application names (built-in workloads, PRIME spellings) or workload file paths."""
+    """Application names (built-in workloads, PRIME spellings) or workload file paths, read by
+    :func:`prime_rs.workloads.application`; a comma-separated string is split first."""
     from prime_rs import workloads
-    from prime_rs.data import apps as app_names
 
-    items = (
-        [a.strip() for a in apps.split(",")] if isinstance(apps, str) else [str(a) for a in apps]
-    )
-    items = [a for a in items if a]
-    if not items:
+    items = apps.split(",") if isinstance(apps, str) else [str(a) for a in apps]
+    if isinstance(apps, str) and not apps.strip():
         raise InvalidArgumentError("no applications given")
-    zoo = app_names.workload_names()
-    out: list[_App] = []
-    for a in items:
-        name = app_names.canonical(a)
-        if name in zoo:
-            out.append(_App(name, name))
-        elif Path(a).suffix.lower() in (".json", ".toml") or Path(a).is_file():
-            wl = workloads.load(a)  # raises UnknownWorkloadError / WorkloadFileError
-            out.append(_App(wl.name, wl))
-        else:
-            hint = (
-                " (a PRIME-only application: logged data exists, no workload)"
-                if name in app_names.LOGGED_ONLY
-                else ""
-            )
-            raise UnknownApplicationError(
-                f"unknown application {a!r}{hint}; built-in workloads: {', '.join(zoo)}; "
-                f"or give the path of a .json/.toml workload file"
-            )
-    names = [x.name for x in out]
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise InvalidArgumentError(f"application(s) listed twice: {', '.join(dupes)}")
-    return out
+    # A built-in travels by name (cheap to ship to workers); a file by its loaded network.
+    return [
+        _App(a.name, a.workload if a.is_file else a.name) for a in workloads.applications(items)
+    ]
 
 
 def _block_rng(seed: int, app: str, block: int) -> np.random.Generator:
@@ -460,6 +437,30 @@ def _load_shard(path: Path) -> pa.Table:
     return pq.read_table(path)
 
 
+def _check_resumable_output(path: Path, meta: dict[str, str]) -> None:
+    """``--resume`` onto a finished output (no unfinished job left): refused, changing nothing,
+    when the file holds another job's data; the same job simply runs again, to the same bytes."""
+    import pyarrow.parquet as pq
+
+    parts = parts_dir(path)
+    if not path.is_file() or (parts.is_dir() and any(parts.iterdir())):
+        return
+    try:
+        raw = pq.read_schema(path).metadata or {}
+    except (OSError, ValueError):
+        raise InvalidArgumentError(
+            f"cannot resume: {path} exists and is not a dataset; rerun without --resume to "
+            "replace it"
+        ) from None
+    have = {k.decode(): v.decode() for k, v in raw.items()}
+    diff = sorted(k.removeprefix("prime_rs.") for k, v in meta.items() if have.get(k) != v)
+    if diff:
+        raise InvalidArgumentError(
+            f"cannot resume: {path} is a finished dataset of other settings ({', '.join(diff)}); "
+            "rerun without --resume to replace it, or give another --out"
+        )
+
+
 def parts_dir(path: str | os.PathLike[str]) -> Path:
     """Where the finished shards of an unfinished ``write_generated(path, ...)`` are kept: in
     the cache (``$PRIME_RS_CACHE/partial/``), keyed by the output's absolute path, so the
@@ -507,6 +508,8 @@ def write_generated(
     check_writable(path)
     meta = _metadata(resolved, n_designs, seed, mode, s)
     meta["prime_rs.format_version"] = "1"
+    if resume:
+        _check_resumable_output(Path(path), meta)
     schema = file_schema(with_energy=True, metadata=meta)
     shards = _shards(resolved, n_designs, seed, mode, s, chunk_size, threads)
     # Everything the bytes depend on (a loaded workload by its operator table's digest).
@@ -516,7 +519,7 @@ def write_generated(
         "workloads": [_workload_key(a) for a in resolved],
     }
     # One chunk at a time unless asked: the simulator already uses every core per chunk.
-    ex = get_executor(executor, jobs=jobs or 1, address=None)
+    ex = get_executor(executor, jobs=1 if jobs is None else jobs, address=None)
     t0 = time.perf_counter()
     rows = feasible = 0
     parts = parts_dir(path)
@@ -561,12 +564,8 @@ def write_generated(
 
 
 def _workload_key(app: _App) -> str:
-    import hashlib
+    from prime_rs import workloads
 
     if isinstance(app.workload, str):
         return app.workload
-    h = hashlib.sha256()
-    for name in sorted(app.workload.ops):
-        h.update(name.encode())
-        h.update(np.ascontiguousarray(np.asarray(app.workload.ops[name])).tobytes())
-    return f"{app.name}:{h.hexdigest()[:16]}"
+    return f"{app.name}:{workloads.content_hash(app.workload)[:16]}"

@@ -63,20 +63,55 @@ def simulate_arrays(designs: np.ndarray, prep: Prepared) -> dict[str, np.ndarray
         fits = (ai + ao) <= half
         if kind == 0:
             fill = k["PASS_FILL_CYCLES"]
-            # Candidate a: PEs split the output rows, cores and lanes the output channels.
+            # The family where PEs split the output rows (see mod.rs): cores split channels,
+            # lanes channels, the reduction or rows; or cores split rows, lanes likewise.
             rows_pe = _cdiv(np.int64(m), p)
-            n_core_a = _cdiv(np.int64(nn), c)
-            comp_a = (rows_pe * _cdiv(np.int64(nn), c * lanes) * (kk + fill)).astype(np.float64)
-            in_pe_a = _cdiv(ai * rows_pe, np.int64(m))
-            wcore_a = n_core_a * kk
-            wsplit_a = wcore_a > mp
-            reload_a = np.where(wsplit_a, _cdiv(in_pe_a, ma), 1)
-            spill_a = np.where(
-                wsplit_a & (rows_pe * n_core_a * 4 > mc),
-                8 * rows_pe * nn * (_cdiv(wcore_a, mp) - 1),
+            n_core = _cdiv(np.int64(nn), c)
+            rows_core = _cdiv(rows_pe, c)
+            pas = kk + fill
+            k_lane = _cdiv(np.int64(kk), lanes)
+            comp_ch = np.minimum(
+                np.minimum(
+                    rows_pe * _cdiv(np.int64(nn), c * lanes) * pas,
+                    rows_pe * (n_core * k_lane + fill),
+                ),
+                _cdiv(rows_pe, lanes) * n_core * pas,
+            ).astype(np.float64)
+            comp_rows = np.minimum(
+                np.minimum(
+                    rows_core * _cdiv(np.int64(nn), lanes) * pas,
+                    rows_core * (nn * k_lane + fill),
+                ),
+                _cdiv(rows_core, lanes) * nn * pas,
+            ).astype(np.float64)
+            in_pe = _cdiv(ai * rows_pe, np.int64(m))
+            reload = _cdiv(in_pe, ma)
+            wcore_ch = n_core * kk
+            wsplit_ch = wcore_ch > mp
+            spill_ch = np.where(
+                wsplit_ch & (rows_pe * n_core * 4 > mc),
+                8 * rows_pe * nn * (_cdiv(wcore_ch, mp) - 1),
                 0,
             )
-            on_a = (in_pe_a + wb * reload_a + spill_a).astype(np.float64) * reps
+            on_ch = (in_pe + wb * np.where(wsplit_ch, reload, 1) + spill_ch).astype(np.float64)
+            on_ch = on_ch * reps
+            # Cores that split rows each need all weights (the PE's port broadcasts them).
+            wcore_rows = np.int64(nn * kk)
+            wsplit_rows = wcore_rows > mp
+            spill_rows = np.where(
+                wsplit_rows & (rows_core * nn * 4 > mc),
+                8 * rows_pe * nn * (_cdiv(wcore_rows, mp) - 1),
+                0,
+            )
+            on_rows = (in_pe + wb * np.where(wsplit_rows, reload, 1) + spill_rows).astype(
+                np.float64
+            )
+            on_rows = on_rows * reps
+            t_ch = np.maximum(comp_ch * reps, on_ch / onchip_bw)
+            t_rows = np.maximum(comp_rows * reps, on_rows / onchip_bw)
+            use_rows = t_rows < t_ch
+            t_fam = np.where(use_rows, t_rows, t_ch)
+            on_fam = np.where(use_rows, on_rows, on_ch)
             # Candidate b: PEs, cores and lanes all split the output channels.
             n_pe_b = _cdiv(np.int64(nn), p)
             n_core_b = _cdiv(n_pe_b, c)
@@ -91,11 +126,10 @@ def simulate_arrays(designs: np.ndarray, prep: Prepared) -> dict[str, np.ndarray
                 0,
             )
             on_b = (ai + w_pe_b * reload_b + spill_b).astype(np.float64) * reps
-            t_a = np.maximum(comp_a * reps, on_a / onchip_bw)
             t_b = np.maximum(comp_b * reps, on_b / onchip_bw)
-            use_b = t_b < t_a
-            t_map = np.where(use_b, t_b, t_a)
-            onchip = np.where(use_b, on_b, on_a) * p
+            use_b = t_b < t_fam
+            t_map = np.where(use_b, t_b, t_fam)
+            onchip = np.where(use_b, on_b, on_fam) * p
             # DRAM traffic (bytes): weights once when they fit half the PE memory, else per step;
             # activations spill when the layer's working set does not fit the other half.
             w_traffic = np.where(wb <= half, wb, wb * reps)

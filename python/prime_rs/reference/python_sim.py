@@ -40,6 +40,11 @@ def area_one(design: tuple[int, ...]) -> float:
     return p * pe + noc + k["IO_MM2"] + k["PHY_MM2_PER_GBPS"] * bw
 
 
+#: Names of the mapping candidates in tie-break order ("cores split / lanes split"; the model's
+#: list in rust/prime-core/src/sim/mod.rs), as ``OpRow.mapping`` reports them.
+MAPPINGS = ("a", "ch/red", "ch/rows", "rows/ch", "rows/red", "rows/rows", "b")
+
+
 class OpRow(NamedTuple):
     """One op of one design, as the model sees it (the per-layer breakdown of ``breakdown``)."""
 
@@ -84,16 +89,42 @@ def op_rows(values: tuple[int, ...], prep: Prepared) -> list[OpRow]:
         fits = ai + ao <= half
         gemm = int(ops["kind"][i]) == 0
         if gemm:
+            # The family where PEs split rows (see mod.rs): cores split channels in the first
+            # three candidates, rows in the last three; the list order breaks ties.
             rows_pe = _cdiv(m, p)
-            n_core_a = _cdiv(n, c)
-            comp_a = rows_pe * _cdiv(n, c * lanes) * (kk + fill)
-            in_pe_a = _cdiv(ai * rows_pe, m)
-            wcore_a = n_core_a * kk
-            reload_a = _cdiv(in_pe_a, ma) if wcore_a > mp else 1
-            spill_a = 0
-            if wcore_a > mp and rows_pe * n_core_a * 4 > mc:
-                spill_a = 8 * rows_pe * n * (_cdiv(wcore_a, mp) - 1)
-            on_a = float(in_pe_a + wb * reload_a + spill_a) * reps
+            n_core = _cdiv(n, c)
+            rows_core = _cdiv(rows_pe, c)
+            pas = kk + fill
+            family = zip(
+                MAPPINGS[:6],
+                (
+                    rows_pe * _cdiv(n, c * lanes) * pas,
+                    rows_pe * (n_core * _cdiv(kk, lanes) + fill),
+                    _cdiv(rows_pe, lanes) * n_core * pas,
+                    rows_core * _cdiv(n, lanes) * pas,
+                    rows_core * (n * _cdiv(kk, lanes) + fill),
+                    _cdiv(rows_core, lanes) * n * pas,
+                ),
+                (False, False, False, True, True, True),
+                strict=True,
+            )
+            in_pe = _cdiv(ai * rows_pe, m)
+            candidates = []
+            for name, comp_i, cores_rows in family:
+                # Cores that split rows each need all weights (the PE's port broadcasts them).
+                wcore, psums = (
+                    (n * kk, rows_core * n) if cores_rows else (n_core * kk, rows_pe * n_core)
+                )
+                reload, spill = 1, 0
+                if wcore > mp:
+                    reload = _cdiv(in_pe, ma)
+                    if psums * 4 > mc:
+                        spill = 8 * rows_pe * n * (_cdiv(wcore, mp) - 1)
+                on_i = float(in_pe + wb * reload + spill) * reps
+                t_i = max(float(comp_i * reps), on_i / onchip_bw)
+                candidates.append((name, float(comp_i * reps), on_i, t_i))
+            # min() keeps the first of equals: ties go to the earlier candidate.
+            best = min(candidates, key=lambda row: row[3])
 
             n_pe_b = _cdiv(n, p)
             n_core_b = _cdiv(n_pe_b, c)
@@ -106,12 +137,11 @@ def op_rows(values: tuple[int, ...], prep: Prepared) -> list[OpRow]:
                 spill_b = 8 * m * n_pe_b * (_cdiv(wcore_b, mp) - 1)
             on_b = float(ai + w_pe_b * reload_b + spill_b) * reps
 
-            t_a = max(float(comp_a * reps), on_a / onchip_bw)
             t_b = max(float(comp_b * reps), on_b / onchip_bw)
-            if t_b < t_a:
+            if t_b < best[3]:
                 mapping, comp, on, t_map = "b", float(comp_b * reps), on_b, t_b
             else:
-                mapping, comp, on, t_map = "a", float(comp_a * reps), on_a, t_a
+                mapping, comp, on, t_map = best
             onchip = on * p
             transfer = on / onchip_bw
 

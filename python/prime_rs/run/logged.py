@@ -23,22 +23,27 @@ __all__ = ["cached_dataset", "dataset_best", "logged_best", "logged_top"]
 def cached_dataset(
     settings: OptimizeSettings, progress: Callable[[str], None] | None = None
 ) -> Path:
-    """Generate (once) and cache the logged dataset used when the user gives none."""
-    from prime_rs import data
+    """Generate (once) and cache the logged dataset used when the user gives none. The cache is
+    keyed on what the data depends on: each workload's content (an edited workload file
+    regenerates its logs; a renamed one does not), the mode, size and data seed, and the
+    simulator's fingerprint (a changed model never reuses another world's logs)."""
+    from prime_rs import data, workloads
     from prime_rs.worlds import builtin_fingerprint
 
-    apps = [_app_name(a) for a in settings.learn_apps]
-    # The simulator's fingerprint is in the key: a changed model regenerates its logs, so the
-    # cache never serves data of another world.
+    apps = workloads.applications(settings.learn_apps)
     model = hashlib.sha256(builtin_fingerprint().encode()).hexdigest()[:10]
+    content = hashlib.sha256(
+        "\n".join(sorted(workloads.content_hash(a.workload) for a in apps if a.workload)).encode()
+    ).hexdigest()[:12]
     key = "-".join(
         [
-            "_".join(sorted(apps)),
+            "_".join(sorted(a.name for a in apps)),
             settings.dataset_mode,
             str(settings.dataset_designs),
-            f"seed{settings.seed}",
+            f"seed{settings.data_seed}",
             f"v{prime_rs.__version__}",
             f"sim{model}",
+            f"wl{content}",
         ]
     )
     path = runs.cache_file("datasets", key, ".parquet")
@@ -53,7 +58,7 @@ def cached_dataset(
         path,
         settings.learn_apps,
         settings.dataset_designs,
-        seed=settings.seed,
+        seed=settings.data_seed,
         mode=settings.dataset_mode,  # type: ignore[arg-type]
     )
     return path
@@ -61,10 +66,9 @@ def cached_dataset(
 
 def _app_name(app: str) -> str:
     """The name an application has in datasets and reports (a file's workload name)."""
-    p = Path(app)
-    if p.suffix.lower() in (".json", ".toml") and p.exists():
-        return prime_rs.workloads.load(app).name
-    return app
+    from prime_rs import workloads
+
+    return workloads.application(app, data_only=True).name
 
 
 def _in_data(app: str, ds: Any) -> bool:

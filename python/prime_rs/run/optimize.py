@@ -22,6 +22,7 @@ EdgeTPU-like reference is reported only when the oracle evaluates it.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 from collections.abc import Callable
@@ -36,12 +37,13 @@ from prime_rs import runs
 from prime_rs.area_model import AnalyticAreaModel
 from prime_rs.errors import InvalidArgumentError, NoFeasibleDesignError, UnknownApplicationError
 from prime_rs.optimize import SearchResult, SurrogateSearchConfig, surrogate_search
-from prime_rs.progress import Say, silent
+from prime_rs.progress import ProgressArg, Say, log_stages
 from prime_rs.run import artifacts
 from prime_rs.run import rounds as rounds_
 from prime_rs.run.artifacts import Proposals
 from prime_rs.run.logged import _in_data, cached_dataset, dataset_best, logged_best, logged_top
-from prime_rs.run.prepare import prepare
+from prime_rs.run.model_run import read_model_run
+from prime_rs.run.prepare import check_resume, prepare
 from prime_rs.run.settings import OptimizeSettings
 from prime_rs.space import SPACE
 from prime_rs.task import Evaluation, Task
@@ -73,6 +75,7 @@ class OptimizeOutcome:
     rounds: list[dict[str, Any]] = field(default_factory=list)
 
 
+@runs.removes_created_dir("out")
 def run_optimize(
     settings: OptimizeSettings,
     out: str | os.PathLike[str],
@@ -80,19 +83,28 @@ def run_optimize(
     overwrite: bool = False,
     resume: bool = False,
     progress: Say | None = None,
-    show_progress: bool = False,
+    show_progress: ProgressArg = False,
     raise_if_none_feasible: bool = True,
     propose_only: bool = False,
+    executor: Any = None,
 ) -> OptimizeOutcome:
     """Run the whole job and write its run directory. Raises NoFeasibleDesignError (exit 1) when
     no verified candidate is feasible under the budget (unless ``raise_if_none_feasible`` is
     False: the comparison protocol records such a run as a miss). Without an oracle
     (``--oracle none``, or ``propose_only``) it stops after the search and writes the
-    proposals instead of verified candidates."""
+    proposals instead of verified candidates. ``progress`` gets the stage lines;
+    ``show_progress`` is training's progress (``prime_rs.train.train``'s ``progress``).
+    ``executor`` (a :class:`~prime_rs.executors.Executor`, e.g. Ray) carries the oracle's
+    batches: the verification and D(best)'s re-evaluation; the answers are the same as local
+    ones."""
     from prime_rs import data, train
 
-    say = progress or silent
+    say = progress or log_stages(__name__)
     timer = runs.Timer()
+    reused = read_model_run(settings.model_run) if settings.model_run else None
+    if reused is not None and settings.data is None and reused.dataset.get("path"):
+        settings = dataclasses.replace(settings, data=reused.dataset["path"])
+    config_toml = settings.to_config()  # the schema checks every setting before any work
     setup = prepare(settings, propose_only=propose_only, say=say)  # checks before any work
     task, world = setup.task, setup.world
     if settings.rounds > 1 and not setup.verifies:
@@ -100,11 +112,22 @@ def run_optimize(
             "--rounds adds verified results to the data, and this run has no oracle to verify "
             "with: give --oracle, or use --rounds 1"
         )
+    if executor is not None and setup.verifies:
+        task.oracle.use_executor(executor)
     learn = setup.learn
+    if reused is not None:
+        if setup.ds is None:
+            raise InvalidArgumentError(
+                f"--model-run {reused.path} records no dataset file: give its data with --data"
+            )
+        reused.check(setup.ds, learn, settings.zero_shot)
+    contexts = learned_contexts(settings)
     reference: Evaluation | None = None
     ref_calls = 0
     if Path(out).exists() and not (overwrite or resume):
         runs.prepare_run_dir(out)  # refuses an existing run now, before any oracle call
+    if resume:
+        check_resume(settings, out)  # a refused resume changes nothing in the run
     if setup.verifies and not setup.builtin:
         # The user's oracle is asked about the reference design first: a broken command then
         # fails in seconds, before any training and before anything is written.
@@ -112,8 +135,13 @@ def run_optimize(
         reference = task.evaluate(prime_rs.EDGETPU_REFERENCE)
         ref_calls = task.oracle.calls
     run_dir = runs.prepare_run_dir(out, overwrite=overwrite, resume=resume)
-    runs.write_toml(run_dir / "config.toml", settings.to_dict())
+    # A resumed run's settings are its own until training accepts the resume (below).
+    resuming = resume and (run_dir / "config.toml").is_file()
+    if not resuming:
+        runs.write_toml(run_dir / "config.toml", config_toml)
     meta: dict[str, Any] = {"seed": settings.seed, "environment": runs.environment_meta()}
+    if settings.data is None:
+        meta["data_seed"] = settings.data_seed
 
     with timer("data"):
         data_path = setup.data_path or cached_dataset(settings, say)
@@ -126,36 +154,27 @@ def run_optimize(
         }
         meta["world"] = {"description": world.describe(), **world.to_metadata()}
 
-    # Outside the analytic world the negatives are not bounded by a model of another world.
-    analytic = isinstance(task.area_model, AnalyticAreaModel)
-    overrides: dict[str, Any] = {
-        **settings.train,
-        "seed": settings.seed,
-        "area_budget": settings.area_budget if analytic else None,
-    }
-    if settings.steps is not None:
-        overrides["steps"] = settings.steps
-    if settings.naive:
-        overrides.update(alpha=0.0, beta=0.0)
-    if settings.zero_shot:
-        overrides["contextual"] = True
-
     def fit(dataset: Any, out_dir: Path, **extra: Any) -> Any:
-        return train.train(
-            dataset,
-            learn,
-            out=out_dir,
-            resume=resume,
-            progress=show_progress,
-            contexts=settings.contexts or None,
-            model_config=settings.model or None,
-            **{**overrides, **extra},
+        return _train(
+            settings, task, learn, out_dir, resume, show_progress, contexts, dataset, **extra
         )
 
     with timer("train"):
-        kind = "naive" if settings.naive else "conservative"
-        say(f"training the {kind} surrogate on {', '.join(learn)}")
-        model = fit(ds, run_dir / "model")
+        naive = reused.naive if reused is not None else settings.naive
+        kind = "naive" if naive else "conservative"
+        if reused is not None:
+            say(f"reusing the {kind} surrogate of {reused.path} ({', '.join(reused.apps)})")
+            model = train.load(reused.path)
+            meta["model_run"] = {
+                "path": str(reused.path),
+                "step": model.info.get("step"),
+                "val_spearman": model.info.get("val_spearman"),
+            }
+        else:
+            say(f"training the {kind} surrogate on {', '.join(learn)}")
+            model = fit(ds, run_dir / "model")
+    if resuming:  # training accepted the resume: the run now has these settings
+        runs.write_toml(run_dir / "config.toml", config_toml)
 
     with timer("search"):
         say(f"searching the surrogate ({settings.generations} generations x {settings.population})")
@@ -173,7 +192,7 @@ def run_optimize(
             init = logged_top(ds, [a for a in sources if _in_data(a, ds)], task.area_budget, 128)
         history: list[dict[str, float | None]] = []
         result = search_designs(
-            settings, task, surrogate_objective(model, task, settings.contexts), init, history
+            settings, task, surrogate_objective(model, task, contexts), init, history
         )
         first = {
             "generation": 0,
@@ -194,13 +213,13 @@ def run_optimize(
         "search_area_budget_mm2": task.search_budget,
     }
     surrogate_info = {
-        "naive": settings.naive,
+        "naive": naive,
         "zero_shot": settings.zero_shot,
         "trained_on": learn,
     }
     if not setup.verifies:
         with timer("propose"):
-            props = make_proposals(result, model, task, settings.contexts, world.latency_unit)
+            props = make_proposals(result, model, task, contexts, world.latency_unit)
             artifacts.write_proposals(run_dir, props, task)
         best = artifacts.proposals_best(common, props, logged, surrogate_info)
         artifacts.finish(run_dir, best, meta, timer)
@@ -225,7 +244,7 @@ def run_optimize(
         def fine_tune(grown: Any, out_dir: Path, init: Any, seed: int, steps: int) -> Any:
             from prime_rs.train.config import TrainConfig
 
-            warmup = int(overrides.get("warmup_steps", TrainConfig().warmup_steps))
+            warmup = int(settings.train.get("warmup_steps", TrainConfig().warmup_steps))
             return fit(
                 grown,
                 out_dir,
@@ -238,9 +257,7 @@ def run_optimize(
         def search(
             s: OptimizeSettings, m: Any, start: np.ndarray, hist: list[dict[str, Any]]
         ) -> SearchResult:
-            return search_designs(
-                s, task, surrogate_objective(m, task, settings.contexts), start, hist
-            )
+            return search_designs(s, task, surrogate_objective(m, task, contexts), start, hist)
 
         inputs = rounds_.RoundInputs(settings, task, ds, learn, init, fine_tune, search, verify)
         history = rounds_.run_rounds(inputs, run_dir, first, model, resume=resume, say=say)
@@ -295,6 +312,58 @@ def _evaluation_stage(
     ex = evaluation.task_optimum(task, say=say)
     best.update(evaluation.best_entries(ex, best, records))
     meta["optimum"] = evaluation.optimum_meta(ex)
+
+
+def _train(
+    settings: OptimizeSettings,
+    task: Task,
+    learn: list[str],
+    out_dir: Path,
+    resume: bool,
+    show_progress: ProgressArg,
+    contexts: dict[str, Any],
+    ds: Any,
+    **extra: Any,
+) -> Any:
+    from prime_rs import train
+
+    # Outside the analytic world the negatives are not bounded by a model of another world.
+    analytic = isinstance(task.area_model, AnalyticAreaModel)
+    overrides: dict[str, Any] = {
+        **settings.train,
+        "seed": settings.seed,
+        "area_budget": settings.area_budget if analytic else None,
+    }
+    if settings.steps is not None:
+        overrides["steps"] = settings.steps
+    if settings.naive:
+        overrides.update(alpha=0.0, beta=0.0)
+    if settings.zero_shot:
+        overrides["contextual"] = True
+    return train.train(
+        ds,
+        learn,
+        out=out_dir,
+        resume=resume,
+        progress=show_progress,
+        contexts=contexts or None,
+        model_config=settings.model or None,
+        **{**overrides, **extra},
+    )
+
+
+def learned_contexts(settings: OptimizeSettings) -> dict[str, Any]:
+    """The context source of every application given as a workload file (the file's network),
+    with the user's own ``contexts`` over them: a file in ``--apps`` needs no ``--workload``."""
+    from prime_rs import workloads
+
+    out: dict[str, Any] = {}
+    for item in [*settings.apps, *(settings.train_apps or [])]:
+        app = workloads.application(item, data_only=True)
+        if app.is_file and app.workload is not None:
+            out[app.name] = app.workload.context
+    out.update(settings.contexts)
+    return out
 
 
 def surrogate_objective(

@@ -1,23 +1,52 @@
 """A run's preparation: load the data, read its world, choose the oracle and the area model,
-build the task and check that every application can be served, all before any work starts
-(docs/design.md section 9 on worlds, :mod:`prime_rs.worlds`)."""
+build the task and check that every application can be served and that the training settings
+are valid, all before any work starts and before the run directory exists (docs/design.md
+section 9 on worlds, :mod:`prime_rs.worlds`); and the check that a ``--resume`` continues the
+run it names (:func:`check_resume`), before anything in it changes."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from prime_rs import runs
 from prime_rs.area_model import AnalyticAreaModel, AreaModel, CommandAreaModel, FittedAreaModel
 from prime_rs.errors import InvalidArgumentError, UnknownApplicationError
 from prime_rs.oracles import NO_ORACLE, NoOracle, Oracle, oracle_from_spec
 from prime_rs.progress import Say, silent
 from prime_rs.run.logged import _app_name, _in_data
-from prime_rs.run.settings import OptimizeSettings
+from prime_rs.run.settings import OptimizeSettings, read_toml
 from prime_rs.task import Task
 from prime_rs.worlds import World
 
-__all__ = ["Setup", "choose_area_model", "choose_oracle", "prepare"]
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "RESUMABLE_CHANGES",
+    "Setup",
+    "check_resume",
+    "choose_area_model",
+    "choose_oracle",
+    "prepare",
+]
+
+#: Settings a ``--resume`` may change: how long training runs, and what runs after training
+#: (the search and the verification), which a resumed run does again. Every other setting
+#: defines the logged data or the model, and must be the run's own.
+RESUMABLE_CHANGES = frozenset(
+    {"steps", "candidates", "population", "generations", "oracle_timeout", "oracle_jobs",
+     "oracle_batch",
+     # More rounds extend a run; a finished round whose record this run would not recompute
+     # (other fine-tuning steps) runs again (run.rounds); the optimum is evaluation only.
+     "rounds", "finetune_steps", "optimum"}
+)  # fmt: skip
+#: The same, per table of the config schema (``[train]``: training's own rule, ``train.loop``).
+RESUMABLE_TABLE_CHANGES = {
+    "train": frozenset({"steps", "patience", "val_every"}),
+    "search": frozenset({"population", "generations", "candidates"}),
+}
 
 
 @dataclass
@@ -132,5 +161,60 @@ def prepare(
                     f"context vector of {app!r}, which is known from data only: "
                     + hint.format(app=app)
                 )
+        from prime_rs.train.batches import resolve_contexts
+
+        resolve_contexts(settings.learn_apps, settings.contexts)  # reads every file given
+    _check_training(settings)
+    log.debug(
+        f"world: {world.describe()}; oracle: {task.oracle.name}; area model: "
+        f"{task.area_model.describe()}; training on {', '.join(learn)}"
+    )
     path = Path(settings.data) if settings.data else None
     return Setup(world, task, learn, ds, path)
+
+
+def _check_training(settings: OptimizeSettings) -> None:
+    """The training and model settings' own checks (ranges, names), before any work."""
+    from prime_rs import SPACE
+    from prime_rs.model import ModelConfig
+    from prime_rs.train.config import TrainConfig
+
+    given: dict[str, Any] = {**settings.train, "seed": settings.seed}
+    if settings.steps is not None:
+        given["steps"] = settings.steps
+    TrainConfig(**given)
+    ModelConfig(**{"block_sizes": tuple(SPACE.cardinalities), **settings.model})
+
+
+def check_resume(settings: OptimizeSettings, run_dir: str | Path) -> None:
+    """Refuse (InvalidArgumentError) to resume ``run_dir`` with settings other than its
+    config.toml's, except :data:`RESUMABLE_CHANGES`; a directory without config.toml has
+    nothing to continue and passes."""
+    config = Path(run_dir) / "config.toml"
+    if not config.is_file():
+        return
+    old = read_toml(config, "config")
+    # config.toml is written in the config schema's layout (settings.to_config()): compare
+    # like with like.
+    new = runs.as_saved(settings.to_config())
+    changed = []
+    for key in sorted(set(old) | set(new)):
+        if key in RESUMABLE_CHANGES:
+            continue
+        was, now = old.get(key), new.get(key)
+        if key in RESUMABLE_TABLE_CHANGES:
+            free = RESUMABLE_TABLE_CHANGES[key]
+            was = {k: v for k, v in (was or {}).items() if k not in free}
+            now = {k: v for k, v in (now or {}).items() if k not in free}
+        if was != now:
+            changed.append(f"{key} ({_shown(was)} in the run, {_shown(now)} now)")
+    if changed:
+        raise InvalidArgumentError(
+            f"cannot resume {run_dir}: its settings differ: {'; '.join(changed)}. Resume "
+            f"with the run's own settings (--config {config} --resume), or start a new run "
+            "in another --out"
+        )
+
+
+def _shown(value: Any) -> str:
+    return "default" if value is None else repr(value)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from prime_rs import checks
 from prime_rs.checks import names
 from prime_rs.errors import InvalidArgumentError
 from prime_rs.task import DEFAULT_AREA_BUDGET, check_area_budget
@@ -88,6 +89,11 @@ class OptimizeSettings(WorldSettings):
     dataset_designs: int = DEFAULT_DATASET_DESIGNS
     dataset_mode: str = "random"
     seed: int = 0
+    #: Seed of the generated dataset (when ``data`` is None): separate from ``seed``, so
+    #: model seeds share their logs, as in ``prime-rs compare``.
+    data_seed: int = 0
+    #: A ``prime-rs train`` run directory whose model is reused instead of training one.
+    model_run: str | None = None
     steps: int | None = None
     naive: bool = False
     zero_shot: bool = False
@@ -109,6 +115,8 @@ class OptimizeSettings(WorldSettings):
     optimum: bool = True
 
     def __post_init__(self) -> None:
+        self.seed = checks.seed(self.seed)
+        self.data_seed = checks.seed(self.data_seed)
         self.apps = names(self.apps, "apps")
         if self.train_apps is not None:
             self.train_apps = names(self.train_apps, "train_apps")
@@ -170,15 +178,26 @@ class OptimizeSettings(WorldSettings):
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    def to_config(self) -> dict[str, Any]:
+        """These settings in the config schema's layout (what ``config.toml`` holds), checked
+        against the schema (:mod:`prime_rs.config`)."""
+        from prime_rs import config
+
+        return config.OptimizeConfig.from_settings(self).to_toml_dict()
+
     @classmethod
     def from_toml(cls, path: str | os.PathLike[str], **overrides: Any) -> OptimizeSettings:
-        raw = read_toml(path, "config")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(raw) - known
-        if unknown:
-            raise InvalidArgumentError(f"unknown keys in {path}: {sorted(unknown)}")
-        raw.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**raw)
+        """A config TOML read through the schema (:mod:`prime_rs.config`), with ``overrides``
+        (fields of these settings; None = not given) over it."""
+        from prime_rs import config
+
+        tables = {"steps": "train.steps", **{k: f"search.{k}" for k in _SEARCH_FIELDS}}
+        flags = {tables.get(k, k): v for k, v in overrides.items()}
+        return config.resolve(path, flags).to_settings()
+
+
+#: The settings the config file keeps in its ``[search]`` table.
+_SEARCH_FIELDS = ("population", "generations", "candidates")
 
 
 def _check_keys(table: str, given: dict[str, Any], cls: Any, reserved: set[str]) -> None:

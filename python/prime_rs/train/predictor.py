@@ -5,21 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from prime_rs.errors import InvalidArgumentError, UnknownApplicationError
-from prime_rs.model import ModelConfig, Surrogate, apply_batch
+from prime_rs.model import ModelConfig, Surrogate
+from prime_rs.train.scoring import score_batch
 from prime_rs.train.targets import ScoreTransform
 
 __all__ = ["TrainedModel"]
-
-
-@eqx.filter_jit
-def _score(model: Surrogate, x: jax.Array, ctx: jax.Array) -> jax.Array:
-    return apply_batch(model, x, ctx, None)
 
 
 class TrainedModel:
@@ -82,7 +77,7 @@ class TrainedModel:
         """Scores of encoded designs (n, 77) under one context (jitted; for optimisers)."""
         x = jnp.asarray(x, jnp.float32)
         ctx = jnp.broadcast_to(jnp.asarray(context, jnp.float32), (x.shape[0], context.size))
-        return _score(self.model, x, ctx)
+        return score_batch(self.model, x, ctx)
 
     def score(
         self,

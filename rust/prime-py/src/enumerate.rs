@@ -23,9 +23,11 @@ struct PyEnumeration {
 #[pymethods]
 impl PyEnumeration {
     /// `workloads`: one prepared workload handle per application; `sets`: the allowed indices of each
-    /// of the 10 parameters.
+    /// of the 10 parameters; `start`/`end`: the ordinals of the sub-space to cover (all of them by
+    /// default), so that ranges can run apart and their summaries merge.
     #[new]
-    #[pyo3(signature = (workloads, sets, area_budget, k, threads=None))]
+    #[pyo3(signature = (workloads, sets, area_budget, k, threads=None, start=0, end=None))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         workloads: Vec<PyRef<'_, PyWorkload>>,
@@ -33,6 +35,8 @@ impl PyEnumeration {
         area_budget: f64,
         k: usize,
         threads: Option<usize>,
+        start: u64,
+        end: Option<u64>,
     ) -> PyResult<Self> {
         let sets: [Vec<u8>; N_PARAMS] = sets.try_into().map_err(|s: Vec<Vec<u8>>| {
             invalid_argument(format!(
@@ -54,6 +58,10 @@ impl PyEnumeration {
         let n_apps = workloads.len();
         let inner = SubSpace::from_sets(sets)
             .and_then(|space| Enumeration::new(workloads, space, area_budget, k))
+            .and_then(|e| {
+                let end = end.unwrap_or(e.space().size());
+                e.over(start..end)
+            })
             .map_err(|e| to_py(py, e))?;
         Ok(PyEnumeration {
             inner,
@@ -68,7 +76,7 @@ impl PyEnumeration {
         self.inner.space().size()
     }
 
-    /// Ordinals covered so far.
+    /// Ordinals covered so far (from `start`).
     #[getter]
     fn covered(&self) -> u64 {
         self.inner.covered()

@@ -2,7 +2,7 @@
 
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray2};
 use prime_core::sim::{self, REASON_NAMES};
-use prime_core::space::Design;
+use prime_core::space::{Design, N_PARAMS};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -23,8 +23,19 @@ fn chunk_len(threads: Option<usize>, per_design: usize) -> usize {
     (CHUNK_WORK / per_design.max(1)).max(pool::width(threads) * MIN_DESIGNS_PER_THREAD)
 }
 
-fn rows(py: Python<'_>, designs: &PyReadonlyArray2<'_, u8>) -> PyResult<Vec<Design>> {
+/// The designs as rows, once the allocator has agreed to hold them and `out_row_bytes` of
+/// results per design: a count too large for the memory left is a typed error, not an abort.
+fn rows(
+    py: Python<'_>,
+    designs: &PyReadonlyArray2<'_, u8>,
+    out_row_bytes: usize,
+) -> PyResult<Vec<Design>> {
     check_designs(designs, "designs")?;
+    args::check_designs_alloc(
+        designs.as_array().nrows(),
+        N_PARAMS + out_row_bytes,
+        "designs",
+    )?;
     let view = designs.as_array();
     detached(py, || {
         let rows = view_rows(view)?;
@@ -42,7 +53,8 @@ fn simulate<'py>(
     threads: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let threads = args::threads(py, threads)?;
-    let designs = rows(py, &designs)?;
+    // latency, area and energy (f64 each), feasibility and reason (a byte each).
+    let designs = rows(py, &designs, 3 * 8 + 2)?;
     let wl = workload.get().prepared();
     let n = designs.len();
     let mut out = sim::SimOutputs {
@@ -78,7 +90,7 @@ fn area<'py>(
     threads: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let threads = args::threads(py, threads)?;
-    let designs = rows(py, &designs)?;
+    let designs = rows(py, &designs, 8)?;
     let mut out = Vec::with_capacity(designs.len());
     detached_chunks(py, designs.len(), chunk_len(threads, 1), |r| {
         out.extend(pool::install(threads, || sim::area_batch(&designs[r]))?);

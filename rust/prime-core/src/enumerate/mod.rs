@@ -98,7 +98,8 @@ fn geomean(latencies: &[f64]) -> f64 {
 /// The result of an enumeration (of the ranges covered so far).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
-    /// Designs in the sub-space, and how many of them (ordinals from 0) have been covered.
+    /// Designs in the sub-space, and how many of them (ordinals from the range's start) have
+    /// been covered.
     pub space_size: u64,
     pub covered: u64,
     /// Designs within the area budget, and those of them feasible on every application.
@@ -120,7 +121,10 @@ pub struct Summary {
 }
 
 /// An enumeration of a task over a sub-space, advanced a range at a time (so a caller can report
-/// progress and stop between ranges) or all at once with [`Enumeration::run`].
+/// progress and stop between ranges) or all at once with [`Enumeration::run`]. It covers the
+/// whole sub-space, or one range of its ordinals ([`Enumeration::over`]): the summaries of
+/// disjoint ranges merge into the whole one's (counts add, top-k and maximum combine), which
+/// lets a caller shard the enumeration over machines and keep finished ranges.
 #[derive(Debug, Clone)]
 pub struct Enumeration {
     workloads: Vec<PreparedWorkload>,
@@ -131,6 +135,9 @@ pub struct Enumeration {
     k: usize,
     edges: Vec<f64>,
     acc: Partial,
+    /// The ordinals to cover (`start..end`), and the next one.
+    start: u64,
+    end: u64,
     next: u64,
 }
 
@@ -185,32 +192,60 @@ impl Enumeration {
         Ok(Enumeration {
             workloads,
             order,
-            space,
             budget: area_budget,
             k,
             edges,
             acc,
+            start: 0,
+            end: space.size(),
             next: 0,
+            space,
         })
+    }
+
+    /// Restrict the enumeration to the ordinals `range` of the sub-space (before any work).
+    pub fn over(mut self, range: std::ops::Range<u64>) -> Result<Self> {
+        if range.start > range.end || range.end > self.space.size() {
+            return Err(Error::InvalidArgument(format!(
+                "ordinal range {}..{} is not within the sub-space's 0..{}",
+                range.start,
+                range.end,
+                self.space.size()
+            )));
+        }
+        if self.next != self.start {
+            return Err(Error::InvalidArgument(
+                "an enumeration's range is set before it advances".into(),
+            ));
+        }
+        self.start = range.start;
+        self.end = range.end;
+        self.next = range.start;
+        Ok(self)
     }
 
     pub fn space(&self) -> &SubSpace {
         &self.space
     }
 
-    /// Ordinals covered so far (`0..covered`).
+    /// Ordinals covered so far (`start..start + covered`).
     pub fn covered(&self) -> u64 {
-        self.next
+        self.next - self.start
+    }
+
+    /// The ordinals this enumeration covers when done.
+    pub fn range(&self) -> std::ops::Range<u64> {
+        self.start..self.end
     }
 
     pub fn is_done(&self) -> bool {
-        self.next >= self.space.size()
+        self.next >= self.end
     }
 
-    /// Cover the next `n` ordinals (fewer at the end of the sub-space); returns the number
+    /// Cover the next `n` ordinals (fewer at the end of the range); returns the number
     /// covered so far.
     pub fn advance(&mut self, n: u64) -> u64 {
-        let end = self.next.saturating_add(n).min(self.space.size());
+        let end = self.next.saturating_add(n).min(self.end);
         let (start, bins) = (self.next, self.edges.len() + 1);
         let n_chunks = (end - start).div_ceil(CHUNK);
         let part = (0..n_chunks)
@@ -227,7 +262,7 @@ impl Enumeration {
         let acc = std::mem::replace(&mut self.acc, Partial::new(0, 0));
         self.acc = acc.merge(part);
         self.next = end;
-        end
+        self.covered()
     }
 
     /// Cover everything left.
@@ -304,7 +339,7 @@ impl Enumeration {
         }
         Summary {
             space_size: self.space.size(),
-            covered: self.next,
+            covered: self.covered(),
             in_budget: self.acc.in_budget,
             feasible: self.acc.feasible,
             area_mm2: sim::area_batch(&designs),

@@ -202,6 +202,57 @@ fn partial_summaries_cover_a_prefix() {
 }
 
 #[test]
+fn disjoint_ranges_merge_into_the_whole() {
+    let space = SubSpace::with_fixed(&small_fixed()).unwrap();
+    let wls = prepared(&["mobilenet_v2"]);
+    let whole = brute_force(&space, &wls, 27.0, 7);
+    let part = |r: std::ops::Range<u64>| {
+        let mut e = Enumeration::new(wls.clone(), space.clone(), 27.0, 7)
+            .unwrap()
+            .over(r.clone())
+            .unwrap();
+        assert_eq!(e.range(), r);
+        e.run();
+        assert_eq!(e.covered(), r.end - r.start);
+        e.summary()
+    };
+    let (a, b) = (part(0..20_000), part(20_000..49_000));
+    assert_eq!(a.in_budget + b.in_budget, whole.in_budget);
+    assert_eq!(a.feasible + b.feasible, whole.feasible);
+    let hist: Vec<u64> = a
+        .hist_counts
+        .iter()
+        .zip(&b.hist_counts)
+        .map(|(x, y)| x + y)
+        .collect();
+    assert_eq!(hist, whole.hist_counts);
+    assert_eq!(a.max_geomean_ms.max(b.max_geomean_ms), whole.max_geomean_ms);
+    let mut best: Vec<(f64, u64)> = a
+        .geomean_ms
+        .iter()
+        .zip(&a.ids)
+        .chain(b.geomean_ms.iter().zip(&b.ids))
+        .map(|(&g, &id)| (g, id))
+        .collect();
+    best.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+    best.truncate(7);
+    assert_eq!(best.iter().map(|x| x.1).collect::<Vec<_>>(), whole.ids);
+    assert!(part(49_000..49_000).feasible == 0);
+    let e = || Enumeration::new(wls.clone(), space.clone(), 27.0, 7).unwrap();
+    assert!(e()
+        .over(10..49_001)
+        .unwrap_err()
+        .to_string()
+        .contains("not within"));
+    #[allow(clippy::reversed_empty_ranges)]
+    let reversed = 10..5;
+    assert!(e().over(reversed).is_err());
+    let mut started = e();
+    started.advance(100);
+    assert!(started.over(0..10).is_err());
+}
+
+#[test]
 fn bad_questions_are_refused_before_any_work() {
     let space = || SubSpace::with_fixed(&small_fixed()).unwrap();
     let wls = || prepared(&["mobilenet_v2"]);

@@ -1,7 +1,7 @@
 //! Every constant of the simulator, with where it comes from. One technology point throughout:
 //! a 16 nm-class edge chip (the Edge TPU's node is not public). Numbers tagged "calibrated" were
 //! set once against the targets of docs/simulator.md section 4 (reference design ≈ 27 mm², MobileNetV2
-//! in single-digit milliseconds, 10-40% of uniform random designs feasible per application) and are
+//! within 3x of Coral's 2.5 ms, 10-40% of uniform random designs feasible per application) and are
 //! frozen; the calibration section of tests/test_simulator.py holds the targets. Sources are
 //! discussed in docs/simulator.md section 2.
 
@@ -28,7 +28,8 @@ constants! {
 
     /// Pipeline fill/drain per pass of the lanes over one output tile (cycles). SCALE-Sim's WS fold
     /// costs 2R + C - 2 beyond its T streaming cycles (docs/simulator.md section 1); with short
-    /// SIMD rows rather than a systolic array we charge a fixed 8 (calibrated).
+    /// SIMD rows rather than a systolic array we charge a fixed 8 (calibrated), which also covers
+    /// the log2(256) = 8 levels of a core's adder tree when lanes split the reduction (mod.rs).
     PASS_FILL_CYCLES = 8.0;
 
     /// Instruction entries per op (set-up, DMA descriptors, synchronisation; calibrated), per
@@ -42,10 +43,14 @@ constants! {
     /// buffering; calibrated).
     FILTERS_RESIDENT = 2.0;
 
-    /// Fixed per-op cost (cycles): barrier and DMA start-up across the array (calibrated so the
-    /// reference design runs MobileNetV2 near Coral's ≈2.5 ms class), plus issue time per
-    /// instruction entry (calibrated).
+    /// Fixed per-op cost (cycles): barrier and DMA start-up across the array. Coral's measured
+    /// Edge TPU times for MobileNet v1 (2.4 ms, 29 ops) and v2 (2.6 ms, 64 ops), fitted as
+    /// `T0 + a·ops + this model's op and issue times` on the reference design, give a ≈ 3,500
+    /// cycles (and T0 ≈ 1.8 ms of host time per invocation, which the chip model leaves out);
+    /// 4000 is within 15% of it (docs/simulator.md section 2; a test holds it within 50%).
     OP_OVERHEAD_CYCLES = 4000.0;
+    /// Issue time per instruction entry (calibrated): the program grows with the op count and
+    /// the tiles per op (`INSTR_PER_*`), so issue time follows both.
     ISSUE_CYCLES_PER_INSTR = 20.0;
 
     /// Minimal output-channel group whose int32 partial sums for one output row must fit core

@@ -8,6 +8,8 @@
 //!   activation memory are powers of two, so dividing by them is multiplying by an exact
 //!   reciprocal, and `ceil(n / (c·L)) = ceil(ceil(n / c) / L)` reuses the per-core split: 9
 //!   divisions per (design, GEMM op) instead of 16, each value bit-identical to the direct form.
+//!   The lanes' splits of rows and of the reduction are such multiplies too; only the cores'
+//!   row split `ceil(ceil(m/P)/c)` is a 10th division (cores take values like 6 and 10).
 //! * A vector loop pays for every branch of the model on every design. Weight splitting and the
 //!   re-fetch loop order are rare, so each GEMM op checks once per block whether any of its
 //!   designs can take them, and otherwise runs a loop compiled without them.
@@ -243,29 +245,57 @@ fn gemm_op<const SPLIT: bool, const REFETCH: bool>(
     let (m, n, k, reps) = (wl.m[i], wl.n[i], wl.k[i], wl.reps[i]);
     let (wb, ai, ao) = (wl.weight_bytes[i], wl.in_bytes[i], wl.out_bytes[i]);
     let pass = k + PASS_FILL_CYCLES;
+    let n_pass = n * pass;
     for f in 0..nf {
         let (p, c, mp, mc, half) = (s.pes[f], s.cores[f], s.mp[f], s.mc[f], s.half[f]);
         let (inv_lanes, inv_mp, inv_ma) = (s.inv_lanes[f], s.inv_mp[f], s.inv_ma[f]);
         let fits = ai + ao <= half;
 
-        // (a) PEs split rows, cores and lanes split channels.
+        // The family where PEs split rows (mod.rs lists its candidates). Cores split channels
+        // in the first three, whose traffic is (a)'s, or rows in the last three, where every
+        // core needs all weights. Each is a product of factors non-increasing in P, c and L.
         let rows_pe = cdiv(m, p);
-        let n_core_a = cdiv(n, c);
-        let comp_a = rows_pe * (n_core_a * inv_lanes).ceil() * pass;
-        let in_pe_a = cdiv(ai * rows_pe, m);
-        let wcore_a = n_core_a * k;
-        let wsplit_a = SPLIT && wcore_a > mp;
-        let reload_a = if wsplit_a {
-            (in_pe_a * inv_ma).ceil()
-        } else {
-            1.0
-        };
-        let spill_a = if wsplit_a && rows_pe * n_core_a * 4.0 > mc {
-            8.0 * rows_pe * n * ((wcore_a * inv_mp).ceil() - 1.0)
+        let n_core = cdiv(n, c);
+        let rows_core = cdiv(rows_pe, c);
+        let k_lane = (k * inv_lanes).ceil();
+        // R·min(x, y) is min(R·x, R·y) exactly: every factor is a small positive integer.
+        let comp_ch = (rows_pe
+            * ((n_core * inv_lanes).ceil() * pass).min(n_core * k_lane + PASS_FILL_CYCLES))
+        .min((rows_pe * inv_lanes).ceil() * n_core * pass);
+        let comp_rows = (rows_core
+            * ((n * inv_lanes).ceil() * pass).min(n * k_lane + PASS_FILL_CYCLES))
+        .min((rows_core * inv_lanes).ceil() * n_pass);
+        let in_pe = cdiv(ai * rows_pe, m);
+        let reload = if SPLIT { (in_pe * inv_ma).ceil() } else { 1.0 };
+        let wcore_ch = n_core * k;
+        let wsplit_ch = SPLIT && wcore_ch > mp;
+        let spill_ch = if wsplit_ch && rows_pe * n_core * 4.0 > mc {
+            8.0 * rows_pe * n * ((wcore_ch * inv_mp).ceil() - 1.0)
         } else {
             0.0
         };
-        let on_a = (in_pe_a + wb * reload_a + spill_a) * reps;
+        let on_ch = (in_pe + wb * if wsplit_ch { reload } else { 1.0 } + spill_ch) * reps;
+        let (t_fam, on_fam) = if SPLIT {
+            let wsplit_rows = n * k > mp;
+            let spill_rows = if wsplit_rows && rows_core * n * 4.0 > mc {
+                8.0 * rows_pe * n * ((n * k * inv_mp).ceil() - 1.0)
+            } else {
+                0.0
+            };
+            let on_rows = (in_pe + wb * if wsplit_rows { reload } else { 1.0 } + spill_rows) * reps;
+            let t_ch = (comp_ch * reps).max(on_ch / ONCHIP_BYTES_PER_CYCLE);
+            let t_rows = (comp_rows * reps).max(on_rows / ONCHIP_BYTES_PER_CYCLE);
+            // Ties go to the cores' channel split, listed first.
+            if t_rows < t_ch {
+                (t_rows, on_rows)
+            } else {
+                (t_ch, on_ch)
+            }
+        } else {
+            // Without weight splitting the whole family moves the same bytes.
+            let t = (comp_ch.min(comp_rows) * reps).max(on_ch / ONCHIP_BYTES_PER_CYCLE);
+            (t, on_ch)
+        };
 
         // (b) PEs, cores and lanes all split channels.
         let n_pe_b = cdiv(n, p);
@@ -282,11 +312,10 @@ fn gemm_op<const SPLIT: bool, const REFETCH: bool>(
         };
         let on_b = (ai + w_pe_b * reload_b + spill_b) * reps;
 
-        let t_a = (comp_a * reps).max(on_a / ONCHIP_BYTES_PER_CYCLE);
         let t_b = (comp_b * reps).max(on_b / ONCHIP_BYTES_PER_CYCLE);
-        let use_b = t_b < t_a;
-        let t_map = if use_b { t_b } else { t_a };
-        let onchip = (if use_b { on_b } else { on_a }) * p;
+        let use_b = t_b < t_fam;
+        let t_map = if use_b { t_b } else { t_fam };
+        let onchip = (if use_b { on_b } else { on_fam }) * p;
 
         let w_traffic = if wb <= half { wb } else { wb * reps };
         let dram = if fits {

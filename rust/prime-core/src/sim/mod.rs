@@ -6,16 +6,35 @@
 //! DRAM interface of `BW` GB/s. Clock [`constants::CLOCK_GHZ`].
 //!
 //! # Per op (see `workload::op::Op`)
-//! * **Mapping.** Two spatial candidates, each evaluated in closed form; the faster is kept (ties
-//!   go to (a)). (a) PEs split the output rows `m`, cores and lanes the channels `n`:
-//!   `ceil(m/P)·ceil(n/(c·L))` passes. (b) PEs, cores and lanes all split `n`: `m·ceil(n/(P·c·L))`
-//!   passes (what M = 1 layers, FC and LSTM steps, need). A pass costs `k + fill` cycles, so the
-//!   ceil() losses make small layers use a big array poorly.
+//! * **Mapping.** Spatial candidates, each in closed form; the fastest wins, ties go to the
+//!   earlier in this list, and (b) only if strictly faster. With `R = ceil(m/P)` output rows per
+//!   PE, `Nc = ceil(n/c)` channels per core, `Rc = ceil(R/c)` rows per core and a pass of
+//!   `k + fill` cycles, the cycles per repetition are, by name (`reference.breakdown`'s
+//!   `OpRow.mapping`), "cores split / lanes split":
+//!   - `a`: PEs split rows, cores and lanes channels: `R·ceil(Nc/L)·(k + fill)`;
+//!   - `ch/red`: cores channels, lanes the reduction: `R·(Nc·ceil(k/L) + fill)`;
+//!   - `ch/rows`: cores channels, lanes rows: `ceil(R/L)·Nc·(k + fill)`;
+//!   - `rows/ch`: cores rows, lanes channels: `Rc·ceil(n/L)·(k + fill)`;
+//!   - `rows/red`: cores rows, lanes the reduction: `Rc·(n·ceil(k/L) + fill)`;
+//!   - `rows/rows`: cores rows, lanes rows: `ceil(Rc/L)·n·(k + fill)`;
+//!   - `b`: PEs, cores and lanes all split `n`: `m·ceil(n/(P·c·L))·(k + fill)` (what M = 1
+//!     layers, FC and LSTM steps, need).
+//!
+//!   The ceil() losses make small layers use a big array poorly; the row and reduction splits
+//!   keep lanes busy when `n < c·L`. Splitting the reduction over lanes assumes each core's
+//!   lanes feed a pipelined adder tree, one output per `ceil(k/L)` cycles after the fill: NVDLA's
+//!   CMAC reduces over input channels inside its MAC cells, and the TPU's systolic array
+//!   reduces over K along its columns. The tree's depth for the space's widest core, log2(256)
+//!   = 8, is [`constants::PASS_FILL_CYCLES`], so the fill covers it. Every candidate is a
+//!   product of factors non-increasing in P, c and L, so the laws below still hold.
 //! * **On-chip transfer** (PE memory -> cores, [`constants::ONCHIP_BYTES_PER_CYCLE`] per PE):
-//!   each PE receives its input share and its weights, (a) all weights, broadcast; (b) its `1/P`
-//!   channel share. When a core's weight slice exceeds parameter memory, weights are re-streamed
-//!   once per activation-memory tile of the input, and partial sums that do not fit core memory
-//!   spill to PE memory once per extra weight tile (int32 write + read).
+//!   each PE receives its input share and its weights: all of them, broadcast, when PEs split
+//!   rows; its `1/P` channel share in (b). A core's weight slice is `Nc·k` when cores split
+//!   channels and `n·k` when they split rows (the PE's port broadcasts the weights to its cores,
+//!   so the PE still reads them once). When the slice exceeds parameter memory, weights are
+//!   re-streamed once per activation-memory tile of the PE's input, and partial sums that do
+//!   not fit core memory (`R·Nc`, `Rc·n` or `m·ceil(ceil(n/P)/c)` int32 values) spill to PE
+//!   memory once per extra weight tile (int32 write + read).
 //! * **DRAM.** Weights are read once per inference (cold start) if they fit half the total PE
 //!   memory, else once per repetition (an LSTM's recurrent weights each step). Activations stay
 //!   on chip when the op's input and output fit the other half; otherwise they spill (read and
