@@ -69,7 +69,7 @@ def tree_digest(root: Path) -> dict[str, str]:
 def test_optimize_input_errors_leave_no_directory_they_created(cli, tmp_path: Path) -> None:
     out = tmp_path / "runs" / "e1"
     r = cli("optimize", "--steps", "0", "--out", out)
-    assert r.exit_code == 2 and "steps must be >= 1" in r.stderr
+    assert r.exit_code == 2 and "--steps must be at least 1" in r.stderr
     # Found before any work: nothing created, no dataset generated for a run that cannot start.
     assert not out.exists() and not (tmp_path / "cache").exists()
     bad = tmp_path / "bad.toml"
@@ -253,7 +253,7 @@ def test_quiet_and_verbose(cli, tmp_path: Path, logs_data) -> None:
     assert r.exit_code == 2 and "contradict" in r.stderr and not (tmp_path / "x").exists()
     # Errors still show under -q.
     r = cli("-q", "optimize", "--steps", "0", "--out", tmp_path / "y")
-    assert r.exit_code == 2 and r.stderr.startswith("error: steps must be >= 1")
+    assert r.exit_code == 2 and r.stderr.startswith("error: --steps must be at least 1")
     r = cli("--log-file", tmp_path / "no" / "such" / "dir.log", "optimize")
     assert r.exit_code == 2 and "cannot write the log file" in r.stderr
 
@@ -308,8 +308,8 @@ def test_ctrl_c_prints_the_command_that_continues(cli, tmp_path: Path, monkeypat
     assert r.exit_code == 130
     hint = r.stderr.strip().splitlines()[-1].strip()
     assert shlex.split(hint) == [
-        "prime-rs", "--verbose", "optimize", "--apps", "mobilenet_v2", "--seed", "3", "--steps", "7",
-        "--naive", "--out", str(out), "--resume",
+        "prime-rs", "--verbose", "optimize", "--apps", "mobilenet_v2", "--seed", "3", "--naive",
+        "--steps", "7", "--out", str(out), "--resume",
     ]  # fmt: skip
     # The hint is a command this CLI takes, and it continues the same run.
     r = cli(*shlex.split(hint)[1:])
