@@ -38,6 +38,11 @@ DECIDING = (
     "prime_rs.data",
 )
 EVALUATION_ONLY = ("prime_rs.ground_truth",)
+# The run's evaluation stage: the one module of the jobs below the comparison that reads the
+# optimum, reached only from the stage functions that follow the last oracle call.
+EVALUATION_STAGE = "prime_rs.run.evaluation"
+# Where, within the modules that decide, the evaluation stage is imported: module -> functions.
+EVALUATION_CALLERS = {"prime_rs.run.optimize": {"_evaluation_stage"}}
 # The jobs: they compose everything below and nothing below composes them.
 ORCHESTRATION = ("prime_rs.run", "prime_rs.compare", "prime_rs.pipeline", "prime_rs.experiments")
 # Fronts over the jobs, beside the CLI: the notebook API and the config file's schema.
@@ -120,7 +125,58 @@ def test_the_library_never_imports_the_cli() -> None:
 
 
 def test_nothing_that_learns_or_searches_reads_the_optimum() -> None:
-    assert violations(DECIDING, EVALUATION_ONLY) == {}
+    deciding = tuple(m for m in library() if within(m, DECIDING) and m != EVALUATION_STAGE)
+    assert violations(deciding, EVALUATION_ONLY, exact=True) == {}
+    # Only the evaluation stage of the run reads it, and nothing that decides imports that.
+    assert set(violations(library(), EVALUATION_ONLY, exact=True)) <= {
+        EVALUATION_STAGE,
+        *(m for m in library() if not within(m, DECIDING)),
+    }
+
+
+def _functions_importing(path: Path, target: str) -> set[str | None]:
+    """The top-level functions of ``path`` whose bodies import ``target`` (None: the module
+    level imports it)."""
+    mod = module_name(path)
+    package = mod.rpartition(".")[0]
+    out: set[str | None] = set()
+    tree = ast.parse(path.read_text("utf-8"))
+
+    def names(node: ast.AST) -> set[str]:
+        if isinstance(node, ast.Import):
+            return {a.name for a in node.names}
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            return {base, *(f"{base}.{a.name}" for a in node.names)}
+        return set()
+
+    for top in tree.body:
+        found = any(within(n, (target,)) for node in ast.walk(top) for n in names(node))
+        if found:
+            is_fn = isinstance(top, ast.FunctionDef | ast.AsyncFunctionDef)
+            out.add(top.name if is_fn else None)
+    return out
+
+
+def test_the_evaluation_stage_is_reached_only_after_the_last_oracle_call() -> None:
+    """train/, search/ and the run's training, search and verification never import the
+    evaluation stage; in the run it is imported by ``_evaluation_stage`` alone, which
+    run_optimize calls after verifying (tests/test_regret.py checks the order at run time)."""
+    for path in sorted(PACKAGE.rglob("*.py")):
+        mod = module_name(path)
+        found = _functions_importing(path, EVALUATION_STAGE) | _functions_importing(
+            path, EVALUATION_ONLY[0]
+        )
+        if not found or mod == EVALUATION_STAGE or not within(mod, DECIDING):
+            continue
+        assert found <= EVALUATION_CALLERS.get(mod, set()), (mod, found)
+    for sub in ("train", "search"):
+        for path in (PACKAGE / sub).rglob("*.py"):
+            assert not _functions_importing(path, EVALUATION_STAGE), path
+            assert not _functions_importing(path, EVALUATION_ONLY[0]), path
 
 
 def test_nothing_below_the_jobs_imports_them() -> None:

@@ -249,6 +249,23 @@ class OptimizeConfig(_Table):
         description="Context of an application known from data only: a workload file path "
         "or a context vector, by application name.",
     )
+    rounds: int = Field(
+        _default("rounds"),
+        ge=1,
+        description="Rounds of propose -> verify -> add the verified designs to the data -> "
+        "fine-tune (1: offline PRIME; more needs an oracle and no zero_shot).",
+    )
+    finetune_steps: int | None = Field(
+        None,
+        ge=1,
+        description="Fine-tuning steps of each round after the first (absent: a quarter of "
+        "the training steps).",
+    )
+    optimum: bool = Field(
+        _default("optimum"),
+        description="After verification, measure the result against the true optimum "
+        "(regret, gap closed, quantile; built-in world only, evaluation only, cached).",
+    )
     train: TrainTable = Field(default_factory=TrainTable, description="Training settings.")
     model: ModelTable = Field(default_factory=ModelTable, description="Surrogate architecture.")
     search: SearchTable = Field(default_factory=SearchTable, description="Search settings.")

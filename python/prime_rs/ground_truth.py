@@ -144,6 +144,36 @@ class Exhaustive:
         estimate = below + min(max(frac, 0.0), 1.0) * int(counts[b])
         return min(max(estimate, float(len(best))), float(n)) / n
 
+    def assess(self, latency_ms: float | None, start_ms: float | None = None) -> dict[str, Any]:
+        """How good a geometric-mean latency is against the whole feasible in-budget space:
+
+        * ``regret``: ``latency_ms / optimum - 1`` (0 at the optimum);
+        * ``gap_closed``: ``(start_ms - latency_ms) / (start_ms - optimum)``, the share of the
+          gap from ``start_ms`` (D(best), the best logged design) to the optimum that it closed:
+          1 at the optimum, 0 at the start, negative when worse than the start; None without a
+          start, or when the start is already the optimum (no gap to close);
+        * ``quantile``: :meth:`quantile`.
+
+        ``optimum_ms`` is there too. Every measure is None when ``latency_ms`` is None (no
+        feasible result) or no design is feasible."""
+        out: dict[str, Any] = {
+            "optimum_ms": self.optimum_ms if self.feasible else None,
+            "regret": None,
+            "gap_closed": None,
+            "quantile": None,
+        }
+        if latency_ms is None or not self.feasible:
+            return out
+        x = float(latency_ms)
+        if not (math.isfinite(x) and x > 0):
+            raise InvalidArgumentError(f"cannot assess a latency of {latency_ms!r}")
+        best = self.optimum_ms
+        out["regret"] = x / best - 1.0
+        if start_ms is not None and float(start_ms) > best:
+            out["gap_closed"] = (float(start_ms) - x) / (float(start_ms) - best)
+        out["quantile"] = float(self.quantile(x))
+        return out
+
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (floats round-trip exactly); :meth:`from_json` reads it back."""
         d = asdict(self)

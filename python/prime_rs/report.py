@@ -121,6 +121,17 @@ def summary_rows(best: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             best.get("reference_latency_ms"),
             best.get("reference_area_mm2"),
         ),
+        *(
+            [
+                row(
+                    "true optimum (all designs; evaluation only)",
+                    {"mean": best["optimum_latency_ms"]},
+                    best.get("optimum_area_mm2"),
+                )
+            ]
+            if isinstance(best.get("optimum_latency_ms"), int | float)
+            else []
+        ),
     ]
 
 
@@ -242,6 +253,39 @@ def _validation(metrics: list[dict[str, Any]]) -> dict[str, Any] | None:
     return max(evals, key=lambda m: m["val_spearman"]) if evals else None
 
 
+def _pct(x: Any) -> str:
+    return f"{x:+.2%}" if isinstance(x, int | float) and math.isfinite(x) else "—"
+
+
+def _share(x: Any) -> str:
+    return f"{x:.1%}" if isinstance(x, int | float) and math.isfinite(x) else "—"
+
+
+def _quantile_text(q: Any) -> str:
+    """A quantile as "top 0.0123%" (of the feasible in-budget designs)."""
+    return f"top {q:.4%}" if isinstance(q, int | float) and math.isfinite(q) else "—"
+
+
+def regret_text(best: dict[str, Any], meta: dict[str, Any]) -> str:
+    """The sentence on regret, gap closed and quantile (empty when best.json has none)."""
+    if not isinstance(best.get("regret"), int | float):
+        return ""
+    parts = [f" Regret {_pct(best['regret'])}"]
+    if isinstance(best.get("gap_closed"), int | float):
+        parts.append(f"{_share(best['gap_closed'])} of the gap from D(best) to it closed")
+    if isinstance(best.get("quantile"), int | float):
+        space = meta.get("optimum") or {}
+        among = (
+            f" of the {space['feasible']:,} feasible designs within the budget"
+            if isinstance(space.get("feasible"), int)
+            else ""
+        )
+        parts.append(f"{_quantile_text(best['quantile'])}{among}")
+    if isinstance(best.get("median_regret"), int | float):
+        parts.append(f"the median verified candidate's regret {_pct(best['median_regret'])}")
+    return "; ".join(parts) + ". The optimum is for evaluation only: nothing in the run read it."
+
+
 def _optimum(best: dict[str, Any], meta: dict[str, Any]) -> float | None:
     for src in (best, meta):
         value = src.get("optimum_latency_ms")
@@ -356,6 +400,62 @@ def _candidates_plot(
     fig.tight_layout()
     png = _png(fig)
     return Figure("candidates.png", "Verified candidates: latency against area", png)
+
+
+def _rounds_plot(
+    rounds: list[dict[str, Any]], best: dict[str, Any], optimum: float | None
+) -> Figure:
+    """Best verified latency so far against oracle calls, one point per round."""
+    unit = best.get("latency_unit", "ms")
+    pts = [(r["simulator_calls"], r["best_so_far_ms"]) for r in rounds if r.get("best_so_far_ms")]
+    fig = _figure(figsize=(7.5, 3.8))
+    ax = fig.subplots()
+    if pts:
+        calls, lat = zip(*pts, strict=True)
+        ax.step(calls, lat, where="post", color=COLOURS["prime"], marker="o", label="PRIME rounds")
+    values = [lat for _, lat in pts]
+    d_best = (best.get("dataset_best_latency_ms") or {}).get("mean")
+    if d_best is not None:
+        ax.axhline(d_best, color=COLOURS["dataset_best"], ls="--", lw=1, label="D(best)")
+        values.append(d_best)
+    if optimum is not None:
+        ax.axhline(optimum, color=COLOURS["optimum"], ls=":", lw=1, label="true optimum")
+        values.append(optimum)
+    ax.set_yscale("log")
+    _latency_axis(ax, values)
+    ax.set_title("Rounds: best verified latency so far")
+    ax.set_xlabel("oracle calls")
+    ax.set_ylabel(f"best latency so far ({unit})")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return Figure(
+        "rounds.png", "Rounds: best verified latency so far against oracle calls", _png(fig)
+    )
+
+
+def _rounds_table(rounds: list[dict[str, Any]], unit: str) -> Table:
+    measured = any(isinstance(r.get("regret"), int | float) for r in rounds)
+    header = ["round", "oracle calls", "new designs", "feasible", f"best of round ({unit})"]
+    header += [f"best so far ({unit})"] + (["regret", "gap closed", "quantile"] if measured else [])
+    rows = []
+    for r in rounds:
+        row = [
+            str(r["round"]),
+            str(r["simulator_calls"]),
+            str(r["new_designs"]),
+            str(r["feasible"]),
+            _fmt_ms(r.get("best_latency_ms")),
+            _fmt_ms(r.get("best_so_far_ms")),
+        ]
+        if measured:
+            row += [
+                _pct(r.get("regret")),
+                _share(r.get("gap_closed")),
+                _quantile_text(r.get("quantile")),
+            ]
+        rows.append(row)
+    return Table(header, rows, set(range(1, len(header))))
 
 
 def _search_plot(search: list[dict[str, Any]]) -> Figure | None:
@@ -490,7 +590,8 @@ def build(run_dir: str | os.PathLike[str]) -> tuple[str, list[Block]]:
         blocks.append(
             (
                 "p",
-                f"True optimum: {optimum:.4g} {unit}; PRIME's best is {mean / optimum:.3f}x of it.",
+                f"True optimum: {optimum:.4g} {unit}; PRIME's best is {mean / optimum:.3f}x of it."
+                + regret_text(best, meta),
             )
         )
     if "world" in best:
@@ -515,6 +616,21 @@ def build(run_dir: str | os.PathLike[str]) -> tuple[str, list[Block]]:
         blocks.append(
             ("table", Table(["application", "PRIME", "D(best)", "EdgeTPU-like"], rows, {1, 2, 3}))
         )
+
+    rounds = best.get("rounds") or []
+    if len(rounds) > 1:
+        blocks.append(("h2", "Rounds"))
+        steps = (best.get("surrogate") or {}).get("finetune_steps")
+        blocks.append(
+            (
+                "p",
+                f"{len(rounds)} rounds of {rounds[0]['new_designs']} verifications: "
+                "after each, the verified designs joined the data, the surrogate was fine-tuned "
+                f"from the last round's model ({steps} steps) and proposed designs not verified "
+                "before (rounds.jsonl).",
+            )
+        )
+        blocks.append(("table", _rounds_table(rounds, unit)))
 
     design = _design_table(best)
     if design is not None:
@@ -607,6 +723,8 @@ def build(run_dir: str | os.PathLike[str]) -> tuple[str, list[Block]]:
     figures = []
     if cands:
         figures.append(_candidates_plot(cands, best, optimum))
+    if len(rounds) > 1:
+        figures.append(_rounds_plot(rounds, best, optimum))
     for fig in (_search_plot(search), _training_plot(metrics, chosen)):
         if fig is not None:
             figures.append(fig)

@@ -552,6 +552,10 @@ def print_summary(best: dict[str, Any], run_dir: Path) -> None:
         table.add_row(*row)
     console = stdout_console()
     console.print(table)
+    if best.get("regret") is not None:
+        from prime_rs.report import regret_text
+
+        console.print(regret_text(best, {}).strip())
     if best.get("design"):
         d = best["design"]
         console.print("best design: " + ", ".join(f"{k}={_human(k, v)}" for k, v in d.items()))

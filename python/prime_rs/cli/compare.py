@@ -89,6 +89,25 @@ def compare(
     area_model: common.AreaModelOpt = None,
     workload: common.WorkloadOpt = None,
     contexts: common.ContextsOpt = None,
+    rounds: Annotated[
+        int,
+        typer.Option("--rounds", help="Rounds of the prime_rounds method (K calls each).", min=1),
+    ] = 4,
+    finetune_steps: Annotated[
+        int | None,
+        typer.Option(
+            "--finetune-steps",
+            help="prime_rounds' fine-tuning steps per later round.",
+            show_default="steps / 4",
+            min=1,
+        ),
+    ] = None,
+    no_optimum: Annotated[
+        bool,
+        typer.Option(
+            "--no-optimum", help="Skip the true optimum (regret columns, the all-designs row)."
+        ),
+    ] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out.")] = False,
     resume: Annotated[
         bool,
@@ -106,8 +125,9 @@ def compare(
     """Compare PRIME with the baselines over several seeds.
 
     D(best), the EdgeTPU-like design, PRIME, naive MBO and the simulator-driven baselines, on
-    one logged dataset (--data, or one generated with --data-seed); writes
-    results.csv/.json/.md and plots.
+    one logged dataset (--data, or one generated with --data-seed); add prime_rounds to
+    --methods for PRIME inside the loop. In the built-in world every method is measured
+    against the true optimum, with an all-designs row. Writes results.csv/.json/.md and plots.
     """
     with common.cli_errors():
         from prime_rs.compare import CompareSettings, run_compare
@@ -123,6 +143,9 @@ def compare(
             "budgets": common.split_integers(budgets, "--budgets", minimum=1),
             "bo_budget": bo_budget,
             "dataset_designs": dataset_designs,
+            "rounds": rounds,
+            "finetune_steps": finetune_steps,
+            "optimum": not no_optimum,
         }
         if methods is not None:
             kw["methods"] = common.split_names(methods, "--methods")

@@ -87,6 +87,32 @@ def optimize(
             help="Continue an existing run (a larger --steps extends its training).",
         ),
     ] = False,
+    rounds: Annotated[
+        int | None,
+        typer.Option(
+            "--rounds",
+            help=common.field_help("rounds"),
+            show_default=common.field_default("rounds"),
+            min=1,
+        ),
+    ] = None,
+    finetune_steps: Annotated[
+        int | None,
+        typer.Option(
+            "--finetune-steps",
+            help=common.field_help("finetune_steps"),
+            show_default="steps / 4",
+            min=1,
+        ),
+    ] = None,
+    optimum: Annotated[
+        bool | None,
+        typer.Option(
+            "--optimum/--no-optimum",
+            help=common.field_help("optimum"),
+            show_default=common.field_default("optimum"),
+        ),
+    ] = None,
     oracle: common.OracleOpt = None,
     force_oracle: common.ForceOracleOpt = None,
     oracle_timeout: common.OracleTimeoutOpt = None,
@@ -122,6 +148,9 @@ def optimize(
             "model_run": str(model_run) if model_run else None,
             "naive": naive,
             "zero_shot": zero_shot,
+            "rounds": rounds,
+            "finetune_steps": finetune_steps,
+            "optimum": optimum,
             **common.world_flags(
                 oracle,
                 force_oracle,

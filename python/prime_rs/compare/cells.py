@@ -4,7 +4,8 @@ runs anywhere and the driver keeps as one file under ``OUT/cells/`` as soon as i
 A cell's result is plain JSON: the rows it contributes (:func:`prime_rs.compare.tables.row`)
 and, for a simulator-driven method, what the rows computed after every cell is in still need:
 the best-so-far curve (the figure, and the calls to match PRIME's best) and the objective and
-area of every call (the ``@match`` row's top-K among the first calls). Floats are written as
+area of every call (the ``@match`` row's top-K among the first calls); for ``prime_rounds``, a
+row per round and its best-so-far curve (``rounds_curve``). Floats are written as
 ``repr`` does, so a cell read back gives the numbers the run computed, bit for bit.
 """
 
@@ -20,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from prime_rs.compare.settings import CompareSettings
+from prime_rs.compare.settings import OFFLINE, CompareSettings
 from prime_rs.compare.tables import row
 from prime_rs.errors import InvalidArgumentError
 from prime_rs.progress import ProgressCallback
@@ -44,12 +45,13 @@ class Cell:
 
 
 def cell_order(settings: CompareSettings) -> list[Cell]:
-    """Every cell, in the order the comparison's rows list them: by seed, PRIME and naive MBO
-    first, then the simulator-driven methods in the order they were named."""
+    """Every cell, in the order the comparison's rows list them: by seed, PRIME, naive MBO and
+    PRIME inside the loop first, then the simulator-driven methods in the order they were
+    named."""
     cells = []
     for seed in settings.seeds:
-        cells += [Cell(m, seed) for m in ("prime", "naive") if m in settings.methods]
-        cells += [Cell(m, seed) for m in settings.methods if m not in ("prime", "naive")]
+        cells += [Cell(m, seed) for m in OFFLINE if m in settings.methods]
+        cells += [Cell(m, seed) for m in settings.methods if m not in OFFLINE]
     return cells
 
 
@@ -74,15 +76,24 @@ def run_cell(job: CellJob) -> dict[str, Any]:
     s, cell = job.settings, job.cell
     name = s.task_name
     t0 = time.perf_counter()
-    if cell.method in ("prime", "naive"):
+    if cell.method in OFFLINE:
         outcome = run_optimize(
-            dataclasses.replace(
-                s.optimize_settings(cell.seed), data=job.data_path, naive=cell.method == "naive"
-            ),
+            s.method_settings(cell.method, cell.seed, job.data_path),
             Path(job.out_dir) / "runs" / cell.name,
             overwrite=True,
             raise_if_none_feasible=False,
         )
+        if cell.method == "prime_rounds":
+            from prime_rs.compare.regret import rounds_curve, rounds_rows
+
+            wall = round(time.perf_counter() - t0, 2)
+            calls, lat = rounds_curve(outcome.rounds)
+            return {
+                "format": CELL_FORMAT,
+                "cell": dataclasses.asdict(cell),
+                "rows": rounds_rows(outcome.rounds, cell.seed, name, wall),
+                "rounds_curve": [calls.tolist(), lat.tolist()],
+            }
         b = outcome.best
         lat = (b.get("latency_ms") or {}).get("mean")
         r = row(
@@ -103,7 +114,7 @@ def run_cell(job: CellJob) -> dict[str, Any]:
         cell.method, job.task, budget, cell.seed, progress=job.progress, **knobs
     )
     rows = []
-    for n in sorted({min(b, res.simulator_calls) for b in s.budgets}):
+    for n in sorted({min(b, res.simulator_calls) for b in s.reported_budgets}):
         best, median, area = at_budget(res, n, s.candidates)
         frac = n / max(res.simulator_calls, 1)
         wall = round(res.wall_time_s * frac, 2)

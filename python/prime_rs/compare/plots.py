@@ -19,9 +19,10 @@ def write_plots(
     settings: CompareSettings,
     curves: dict[str, list[tuple[np.ndarray, np.ndarray]]],
 ) -> None:
-    """plots/best_so_far.png (each baseline's best-so-far curve against PRIME's and naive
-    MBO's verified bests) and plots/chosen_designs.png (latency against area of each chosen
-    design, with the budget)."""
+    """plots/best_so_far.png (each baseline's and PRIME-in-the-loop's best-so-far curve
+    against PRIME's and naive MBO's verified bests, with the true optimum where known, on log
+    axes) and plots/chosen_designs.png (latency against area of each chosen design, with the
+    budget)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -55,7 +56,12 @@ def write_plots(
         ]
         if vals:
             ax.axhline(float(np.median(vals)), ls=style, color="grey", label=method)
+    optimum = next((r["optimum_ms"] for r in rows if r.get("optimum_ms") is not None), None)
+    if optimum is not None:
+        ax.axhline(optimum, ls="-", lw=1, color="black", label="true optimum")
     ax.set_xscale("log")
+    # Latency spans orders of magnitude between the first random designs and the optimum.
+    ax.set_yscale("log")
     _finish(plt, fig, ax, "simulator calls", "best latency so far (ms)", plots / "best_so_far.png")
 
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -73,6 +79,7 @@ def write_plots(
             label=label,
         )
     ax.axvline(settings.area_budget, ls="--", color="grey", lw=1)
+    ax.set_yscale("log")
     _finish(
         plt,
         fig,

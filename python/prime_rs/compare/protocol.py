@@ -13,7 +13,13 @@ For one task (applications, area budget, logged dataset) and several seeds it ru
   (``budget`` among its knobs, else the method's own cap, else the largest of ``budgets``);
   because none of them depends on its budget, the result at a smaller budget N is exactly the
   first N calls of that run, so every budget in ``budgets`` is read off one run. ``<method>@match`` rows give the calls each needed
-  to reach PRIME's best verified latency of the same seed (empty when it never did).
+  to reach PRIME's best verified latency of the same seed (empty when it never did);
+* ``prime_rounds``: PRIME inside the loop (``rounds`` rounds of K verifications, fine-tuning
+  between them), a row per round; with it the baselines are also read at K, 2K, ... RK calls.
+
+In the built-in world, after every cell has run, the rows are measured against the true
+optimum (:func:`prime_rs.compare.regret.measure_rows`: regret, share of the D(best) gap closed,
+quantile) and an "all designs" row is added; nothing a method decides reads the optimum.
 
 Every simulator call goes through the task's oracle (``--oracle``): the built-in simulator on
 its own data, or the user's command on data of another world, where D(best) is read from the
@@ -53,7 +59,8 @@ from prime_rs.compare.cells import (
     run_cell,
     save_cell,
 )
-from prime_rs.compare.settings import CompareSettings
+from prime_rs.compare.regret import measure_rows
+from prime_rs.compare.settings import OFFLINE, CompareSettings
 from prime_rs.compare.tables import row, write_results
 from prime_rs.errors import InvalidArgumentError
 from prime_rs.progress import ProgressCallback, Say, log_stages
@@ -64,7 +71,9 @@ from prime_rs.run import (
     logged_best,
     prepare,
 )
+from prime_rs.run.evaluation import optimum_applies
 from prime_rs.simulator import EDGETPU_REFERENCE
+from prime_rs.task import Task
 
 __all__ = ["assemble_rows", "run_compare"]
 
@@ -169,13 +178,16 @@ def run_compare(
     finally:
         if owned:
             ex.close()
-    rows, curves = assemble_rows(settings, fixed, [done[c] for c in cells])
-    write_results(out_dir, rows, settings, curves, unit=setup.world.latency_unit)
+    measured = settings.optimum and optimum_applies(task, setup.builtin)
+    rows, curves, optimum = assemble_rows(
+        settings, fixed, [done[c] for c in cells], task=task if measured else None, say=say
+    )
+    write_results(out_dir, rows, settings, curves, unit=setup.world.latency_unit, optimum=optimum)
     return rows
 
 
 def _budget_note(settings: CompareSettings, cell: Cell) -> str:
-    if cell.method in ("prime", "naive"):
+    if cell.method in OFFLINE:
         return ""
     return f" ({settings.baseline_run(cell.method)[0]} simulator calls)"
 
@@ -214,12 +226,18 @@ def assemble_rows(
     settings: CompareSettings,
     fixed: dict[str, Any],
     cells: list[dict[str, Any]],
-) -> tuple[list[dict[str, Any]], dict[str, list[tuple[np.ndarray, np.ndarray]]]]:
-    """The comparison's rows, and each simulator-driven method's curves by seed, from the fixed
-    rows (D(best), the reference) and every cell's result in :func:`cell_order`. The one place
-    rows are ordered and derived: per seed, the fixed rows, then each cell's rows, each
-    simulator-driven method followed by its ``@match`` row (the calls it needed to reach
-    PRIME's best verified latency of that seed, when PRIME found one)."""
+    *,
+    task: Task | None = None,
+    say: Say | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, list[tuple[np.ndarray, np.ndarray]]], Any]:
+    """The comparison's rows, each simulator-driven (and ``prime_rounds``) method's curves by
+    seed, and the true optimum (``Exhaustive``, or None), from the fixed rows (D(best), the
+    reference) and every cell's result in :func:`cell_order`. The one place rows are ordered
+    and derived: per seed, the fixed rows, then each cell's rows, each simulator-driven method
+    followed by its ``@match`` row (the calls it needed to reach PRIME's best verified latency
+    of that seed, when PRIME found one). With ``task`` (built-in world), the evaluation stage
+    last, once: the "all designs" rows and every row's measures against the optimum
+    (:func:`~prime_rs.compare.regret.measure_rows`; no cell read the optimum)."""
     name = settings.task_name
     by_seed: dict[int, list[dict[str, Any]]] = {}
     for result in cells:
@@ -235,6 +253,11 @@ def assemble_rows(
             rows += result["rows"]
             if method == "prime":
                 target = result["rows"][0]["best_latency_ms"]
+            if "rounds_curve" in result:
+                calls, lat = result["rounds_curve"]
+                curves.setdefault(method, []).append(
+                    (np.asarray(calls, dtype=np.int64), np.asarray(lat, dtype=np.float64))
+                )
             if "trace" not in result:
                 continue
             res = baseline_trace(result, settings)
@@ -245,4 +268,9 @@ def assemble_rows(
                     at_budget(res, need, settings.candidates) if need else (None, None, None)
                 )
                 rows.append(row(f"{method}@match", seed, name, best, median, area, need, None))
-    return rows, curves
+    optimum = None
+    if task is not None:
+        # Evaluation only, after every cell ran: nothing above read the optimum.
+        d_best_ms = fixed["D(best)"][0]
+        optimum = measure_rows(rows, task, settings, d_best_ms, say or log_stages(__name__))
+    return rows, curves, optimum

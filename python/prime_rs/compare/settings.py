@@ -14,8 +14,12 @@ from prime_rs.run.settings import DEFAULT_DATASET_DESIGNS, OptimizeSettings, Wor
 from prime_rs.search import PROPOSERS, resolve_method
 from prime_rs.task import DEFAULT_AREA_BUDGET
 
-__all__ = ["BASELINES", "CompareSettings", "is_baseline"]
+__all__ = ["BASELINES", "OFFLINE", "CompareSettings", "is_baseline"]
 
+
+#: The methods that train the surrogate (through `optimize`): PRIME, naive MBO and PRIME
+#: inside the loop (``rounds`` rounds of K verifications).
+OFFLINE: tuple[str, ...] = ("prime", "naive", "prime_rounds")
 
 #: The simulator-driven methods compare runs unless told otherwise.
 BASELINES: tuple[str, ...] = ("random_search", "regularized_evolution", "bayesian_optimization")
@@ -59,6 +63,13 @@ class CompareSettings(WorldSettings):
     #: settings (``prime_rs.search.PROPOSERS[name].Settings``) and ``budget``, the largest
     #: simulator budget it runs to.
     baselines: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Rounds of the ``prime_rounds`` method (PRIME inside the loop, K verifications a round).
+    rounds: int = 4
+    #: Its fine-tuning steps per later round (None: the optimize default).
+    finetune_steps: int | None = None
+    #: Measure every method against the true optimum, with an "all designs" row (built-in
+    #: world only; computed after every method ran, for evaluation only).
+    optimum: bool = True
 
     def __post_init__(self) -> None:
         self.apps = names(self.apps, "apps")
@@ -71,11 +82,13 @@ class CompareSettings(WorldSettings):
         if not self.budgets or min(integers(self.budgets, "budgets")) < 1:
             raise InvalidArgumentError(f"budgets must be positive integers, got {self.budgets}")
         self.budgets = integers(self.budgets, "budgets", 1)
-        unknown = {m for m in self.methods if m not in ("prime", "naive") and not is_baseline(m)}
+        unknown = {m for m in self.methods if m not in OFFLINE and not is_baseline(m)}
         if unknown:
             raise InvalidArgumentError(
-                f"unknown methods {sorted(unknown)}; known: prime, naive, {', '.join(PROPOSERS)}"
+                f"unknown methods {sorted(unknown)}; known: {', '.join(OFFLINE)}, "
+                f"{', '.join(PROPOSERS)}"
             )
+        self.rounds = count(self.rounds, "rounds", 1)
         if not isinstance(self.baselines, dict):
             raise InvalidArgumentError("baselines must map method names to their settings")
         self.baselines = {m: dict(knobs) for m, knobs in self.baselines.items()}
@@ -101,17 +114,36 @@ class CompareSettings(WorldSettings):
         return count(budget, f"{method} budget", 1), knobs
 
     @property
+    def reported_budgets(self) -> list[int]:
+        """The budgets the baselines are read at: ``budgets``, and with ``prime_rounds`` the
+        calls after each of its rounds, so its curve sits beside theirs."""
+        extra = (
+            [self.candidates * r for r in range(1, self.rounds + 1)]
+            if "prime_rounds" in self.methods
+            else []
+        )
+        return sorted({*self.budgets, *extra})
+
+    @property
     def task_name(self) -> str:
         name = "+".join(Path(a).stem if Path(a).suffix else a for a in self.apps)
         if self.zero_shot:
             name += " (zero-shot from " + "+".join(self.train_apps or []) + ")"
         return name
 
+    def method_settings(self, method: str, seed: int, data: str) -> OptimizeSettings:
+        """The `optimize` run of one of :data:`OFFLINE`: evaluation stays with the comparison
+        (its optimum is computed once, after every method ran)."""
+        kw: dict[str, Any] = {"data": data, "naive": method == "naive", "optimum": False}
+        if method == "prime_rounds":
+            kw.update(rounds=self.rounds, finetune_steps=self.finetune_steps)
+        return self.optimize_settings(seed, **kw)
+
     def optimize_settings(self, seed: int, **kw: Any) -> OptimizeSettings:
+        kw.setdefault("data", self.data)
         return OptimizeSettings(
             apps=list(self.apps),
             area_budget=self.area_budget,
-            data=self.data,
             dataset_designs=self.dataset_designs,
             seed=seed,
             data_seed=self.data_seed,

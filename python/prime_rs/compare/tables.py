@@ -8,7 +8,7 @@ import csv
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -16,9 +16,14 @@ from prime_rs import runs
 from prime_rs.compare import plots
 from prime_rs.compare.settings import CompareSettings, is_baseline
 
+if TYPE_CHECKING:
+    from prime_rs.ground_truth import Exhaustive
+
 __all__ = [
     "COLUMNS",
+    "MEASURES",
     "load_results",
+    "optimum_note",
     "row",
     "summary",
     "summary_markdown",
@@ -35,7 +40,17 @@ COLUMNS = [
     "area_mm2",
     "simulator_calls",
     "wall_time_s",
+    "optimum_ms",
+    "regret",
+    "gap_closed",
+    "quantile",
 ]
+
+#: The columns measured against the true optimum (built-in world; empty elsewhere): the
+#: optimum's latency, ``regret`` (best / optimum - 1), ``gap_closed`` (the share of the gap
+#: from D(best) to the optimum the method closed) and ``quantile`` (the share of the feasible
+#: in-budget designs at least as fast as its best).
+MEASURES = ("optimum_ms", "regret", "gap_closed", "quantile")
 
 
 def row(
@@ -48,7 +63,8 @@ def row(
     calls: int | None,
     wall: float | None,
 ) -> dict[str, Any]:
-    return dict(zip(COLUMNS, [method, seed, task, best, median, area, calls, wall], strict=True))
+    values = [method, seed, task, best, median, area, calls, wall]
+    return dict(zip(COLUMNS, values + [None] * len(MEASURES), strict=True))
 
 
 def write_results(
@@ -58,7 +74,10 @@ def write_results(
     curves: dict[str, list[tuple[np.ndarray, np.ndarray]]],
     *,
     unit: str = "ms",
+    optimum: Exhaustive | None = None,
 ) -> None:
+    """results.csv, results.json, results.md and plots/; ``optimum``: the enumeration the
+    rows were measured against (None outside the built-in world or with ``--no-optimum``)."""
     from prime_rs.fileio import atomic_path
 
     with atomic_path(out_dir / "results.csv") as tmp, open(tmp, "w", newline="") as fh:
@@ -67,7 +86,9 @@ def write_results(
         for r in rows:
             writer.writerow({k: ("" if v is None else v) for k, v in r.items()})
     runs.write_json(out_dir / "results.json", rows)
-    runs.write_text(out_dir / "results.md", summary_markdown(rows, settings, unit=unit))
+    runs.write_text(
+        out_dir / "results.md", summary_markdown(rows, settings, unit=unit, optimum=optimum)
+    )
     plots.write_plots(out_dir, rows, settings, curves)
 
 
@@ -81,13 +102,28 @@ def _median_spread(values: list[float]) -> str:
     return f"{med:.3f} ({min(vals):.3f}..{max(vals):.3f})"
 
 
+def _measure_spread(values: list[Any], fmt: str) -> str:
+    vals = [v for v in values if v is not None and np.isfinite(v)]
+    if not vals:
+        return "—"
+    med = format(float(np.median(vals)), fmt)
+    if len(vals) == 1 or min(vals) == max(vals):
+        return med
+    return f"{med} ({format(min(vals), fmt)}..{format(max(vals), fmt)})"
+
+
 def summary(
-    rows: list[dict[str, Any]], settings: CompareSettings, *, unit: str = "ms"
+    rows: list[dict[str, Any]],
+    settings: CompareSettings,
+    *,
+    unit: str = "ms",
+    optimum: Exhaustive | None = None,
 ) -> dict[str, Any]:
     """The summary table, whatever renders it (results.md here, a rich table in the CLI):
     ``title``,
     ``columns`` (name, right-aligned?), ``rows`` (one tuple of cell texts per method and
-    budget: medians over seeds (min..max)) and a closing ``note``; latency in ``unit``."""
+    budget: medians over seeds (min..max)) and a closing ``note``; latency in ``unit``; with
+    the ``optimum``, each method's regret, gap closed and quantile too."""
     groups: dict[tuple[str, Any], list[dict[str, Any]]] = {}
     for r in rows:
         calls = r["simulator_calls"] if not str(r["method"]).endswith("@match") else "match"
@@ -108,6 +144,7 @@ def summary(
     sim_at_k = [med(m, "best_latency_ms", k) for m in settings.methods if is_baseline(m)]
     best_sim_k = min((v for v in sim_at_k if v is not None), default=None)
     task = rows[0]["task"] if rows else ""
+    measured = optimum is not None and optimum.feasible > 0
     table: list[tuple[str, ...]] = []
     for (method, calls), g in groups.items():
         best = [r["best_latency_ms"] for r in g]
@@ -127,6 +164,13 @@ def summary(
             )
         else:
             calls_txt = str(calls)
+        cells: tuple[str, ...] = ()
+        if measured:
+            cells = (
+                _measure_spread([r["regret"] for r in g], "+.2%"),
+                _measure_spread([r["gap_closed"] for r in g], ".1%"),
+                _measure_spread([r["quantile"] for r in g], ".3g"),
+            )
         table.append(
             (
                 method,
@@ -136,8 +180,12 @@ def summary(
                 _median_spread(area),
                 vs_ref,
                 vs_sim,
+                *cells,
             )
         )
+    note = f"K = {k} verified candidates; medians over seeds with (min..max)."
+    if optimum is not None:
+        note += "\n\n" + optimum_note(optimum, unit)
     return {
         "title": f"{task} (area ≤ {settings.area_budget:g} mm², seeds "
         f"{','.join(map(str, settings.seeds))})",
@@ -149,17 +197,22 @@ def summary(
             ("area (mm²)", True),
             ("vs EdgeTPU-like", True),
             ("vs best simulator-driven @K", True),
+            *([("regret", True), ("gap closed", True), ("quantile", True)] if measured else []),
         ],
         "rows": table,
-        "note": f"K = {k} verified candidates; medians over seeds with (min..max).",
+        "note": note,
     }
 
 
 def summary_markdown(
-    rows: list[dict[str, Any]], settings: CompareSettings, *, unit: str = "ms"
+    rows: list[dict[str, Any]],
+    settings: CompareSettings,
+    *,
+    unit: str = "ms",
+    optimum: Exhaustive | None = None,
 ) -> str:
     """:func:`summary` as the Markdown of results.md."""
-    t = summary(rows, settings, unit=unit)
+    t = summary(rows, settings, unit=unit, optimum=optimum)
     lines = [
         f"### {t['title']}",
         "",
@@ -169,6 +222,24 @@ def summary_markdown(
     lines += ["| " + " | ".join(cells) + " |" for cells in t["rows"]]
     lines += ["", t["note"]]
     return "\n".join(lines) + "\n"
+
+
+def optimum_note(ex: Exhaustive, unit: str = "ms") -> str:
+    """What the measured columns are measured against."""
+    if not ex.feasible:
+        return (
+            f"No design within the budget is feasible on every application ({ex.in_budget:,} "
+            "designs within the budget simulated): no optimum to measure against."
+        )
+    return (
+        f"True optimum: {ex.optimum_ms:.4g} {unit}, the best of the {ex.feasible:,} designs "
+        f"feasible on every application among the {ex.in_budget:,} of the space's "
+        f'{ex.space_size:,} within the budget (the row "all designs": it simulated every '
+        "design within the budget, one simulator call each). "
+        "Regret = best / optimum - 1; gap closed = (D(best) - best) / (D(best) - optimum); "
+        "quantile = the share of the feasible designs at least as fast as the best. The optimum "
+        "was computed after every method ran, for evaluation only."
+    )
 
 
 def load_results(path: str | os.PathLike[str]) -> list[dict[str, Any]]:

@@ -21,11 +21,12 @@ EdgeTPU-like reference is reported only when the oracle evaluates it.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from prime_rs.errors import InvalidArgumentError, NoFeasibleDesignError, Unknown
 from prime_rs.optimize import SearchResult, SurrogateSearchConfig, surrogate_search
 from prime_rs.progress import ProgressArg, Say, log_stages
 from prime_rs.run import artifacts
+from prime_rs.run import rounds as rounds_
 from prime_rs.run.artifacts import Proposals
 from prime_rs.run.logged import _in_data, cached_dataset, dataset_best, logged_best, logged_top
 from prime_rs.run.model_run import read_model_run
@@ -69,6 +71,8 @@ class OptimizeOutcome:
     timings: dict[str, float]
     #: Proposals written without verification (``--oracle none``, ``prime-rs propose``).
     proposals: Proposals | None = None
+    #: rounds.jsonl's records: the best-so-far curve against oracle calls, one per round.
+    rounds: list[dict[str, Any]] = field(default_factory=list)
 
 
 @runs.removes_created_dir("out")
@@ -103,6 +107,11 @@ def run_optimize(
     config_toml = settings.to_config()  # the schema checks every setting before any work
     setup = prepare(settings, propose_only=propose_only, say=say)  # checks before any work
     task, world = setup.task, setup.world
+    if settings.rounds > 1 and not setup.verifies:
+        raise InvalidArgumentError(
+            "--rounds adds verified results to the data, and this run has no oracle to verify "
+            "with: give --oracle, or use --rounds 1"
+        )
     if executor is not None and setup.verifies:
         task.oracle.use_executor(executor)
     learn = setup.learn
@@ -145,6 +154,11 @@ def run_optimize(
         }
         meta["world"] = {"description": world.describe(), **world.to_metadata()}
 
+    def fit(dataset: Any, out_dir: Path, **extra: Any) -> Any:
+        return _train(
+            settings, task, learn, out_dir, resume, show_progress, contexts, dataset, **extra
+        )
+
     with timer("train"):
         naive = reused.naive if reused is not None else settings.naive
         kind = "naive" if naive else "conservative"
@@ -158,7 +172,7 @@ def run_optimize(
             }
         else:
             say(f"training the {kind} surrogate on {', '.join(learn)}")
-            model = _train(settings, task, learn, run_dir, resume, show_progress, contexts, ds)
+            model = fit(ds, run_dir / "model")
     if resuming:  # training accepted the resume: the run now has these settings
         runs.write_toml(run_dir / "config.toml", config_toml)
 
@@ -211,45 +225,105 @@ def run_optimize(
         artifacts.finish(run_dir, best, meta, timer)
         return OptimizeOutcome(run_dir, best, None, None, None, timer.seconds, props)
 
+    def verify(designs: np.ndarray) -> tuple[Evaluation, int]:
+        calls0 = task.oracle.calls
+        ev = task.evaluate(designs)
+        # Built-in world: every candidate counts (as always); elsewhere the oracle's own count.
+        return ev, len(ev) if setup.builtin else task.oracle.calls - calls0
+
     with timer("verify"):
         say(f"verifying {len(result.designs)} candidates with {task.oracle.name}")
-        calls0 = task.oracle.calls
-        verified = task.evaluate(result.designs)
-        calls = task.oracle.calls - calls0
+        verified, calls = verify(result.designs)
         if reference is None:
             reference = task.evaluate(prime_rs.EDGETPU_REFERENCE)
         artifacts.write_candidates(run_dir / "candidates.parquet", verified, task, result.scores)
+
+    first = rounds_.Round(1, verified, np.asarray(result.scores, dtype=np.float64), calls)
+    with timer("rounds") if settings.rounds > 1 else contextlib.nullcontext():
+
+        def fine_tune(grown: Any, out_dir: Path, init: Any, seed: int, steps: int) -> Any:
+            from prime_rs.train.config import TrainConfig
+
+            warmup = int(settings.train.get("warmup_steps", TrainConfig().warmup_steps))
+            return fit(
+                grown,
+                out_dir,
+                init=init,
+                seed=seed,
+                steps=steps,
+                warmup_steps=min(warmup, max(1, steps // 10)),
+            )
+
+        def search(
+            s: OptimizeSettings, m: Any, start: np.ndarray, hist: list[dict[str, Any]]
+        ) -> SearchResult:
+            return search_designs(s, task, surrogate_objective(m, task, contexts), start, hist)
+
+        inputs = rounds_.RoundInputs(settings, task, ds, learn, init, fine_tune, search, verify)
+        history = rounds_.run_rounds(inputs, run_dir, first, model, resume=resume, say=say)
+        if len(history) > 1:
+            verified = rounds_.concat_evaluations([h.verified for h in history])
+            calls = sum(h.calls for h in history)
+            scores = np.concatenate([h.scores for h in history])
+            artifacts.write_candidates(run_dir / "candidates.parquet", verified, task, scores)
+    records = rounds_.read_rounds(run_dir)
 
     best = artifacts.verified_best(
         common,
         task,
         verified,
-        # Built-in world: every candidate counts (as always); elsewhere the oracle's own count.
-        calls=len(verified) if setup.builtin else calls,
+        calls=calls,
         reference=reference,
         reference_calls=0 if setup.builtin else ref_calls,
         dataset_best=(d_best, d_calls) if d_best is not None else None,
         logged=logged,
         surrogate=surrogate_info,
     )
+    if settings.rounds > 1:
+        best["rounds"] = records
+        best["surrogate"]["finetune_steps"] = settings.round_finetune_steps
+    if settings.optimum and setup.builtin:
+        with timer("optimum"):
+            _evaluation_stage(task, best, meta, records if settings.rounds > 1 else None, say)
     artifacts.finish(run_dir, best, meta, timer)
     if best["design"] is None and raise_if_none_feasible:
         raise NoFeasibleDesignError(
             f"none of the {len(verified)} verified candidates is feasible within "
             f"{task.area_budget:g} mm² (run directory: {run_dir})"
         )
-    return OptimizeOutcome(run_dir, best, verified, reference, d_best, timer.seconds)
+    return OptimizeOutcome(
+        run_dir, best, verified, reference, d_best, timer.seconds, rounds=records
+    )
+
+
+def _evaluation_stage(
+    task: Task,
+    best: dict[str, Any],
+    meta: dict[str, Any],
+    records: list[dict[str, Any]] | None,
+    say: Say,
+) -> None:
+    """Measure the verified result against the true optimum (evaluation only: every design has
+    been chosen and verified by now, and nothing after this stage decides anything)."""
+    from prime_rs.run import evaluation
+
+    if not evaluation.optimum_applies(task, True):
+        return
+    ex = evaluation.task_optimum(task, say=say)
+    best.update(evaluation.best_entries(ex, best, records))
+    meta["optimum"] = evaluation.optimum_meta(ex)
 
 
 def _train(
     settings: OptimizeSettings,
     task: Task,
     learn: list[str],
-    run_dir: Path,
+    out_dir: Path,
     resume: bool,
-    show_progress: bool,
+    show_progress: ProgressArg,
     contexts: dict[str, Any],
     ds: Any,
+    **extra: Any,
 ) -> Any:
     from prime_rs import train
 
@@ -269,12 +343,12 @@ def _train(
     return train.train(
         ds,
         learn,
-        out=run_dir / "model",
+        out=out_dir,
         resume=resume,
         progress=show_progress,
         contexts=contexts or None,
         model_config=settings.model or None,
-        **overrides,
+        **{**overrides, **extra},
     )
 
 

@@ -37,7 +37,10 @@ __all__ = [
 #: defines the logged data or the model, and must be the run's own.
 RESUMABLE_CHANGES = frozenset(
     {"steps", "candidates", "population", "generations", "oracle_timeout", "oracle_jobs",
-     "oracle_batch"}
+     "oracle_batch",
+     # More rounds extend a run; a finished round whose record this run would not recompute
+     # (other fine-tuning steps) runs again (run.rounds); the optimum is evaluation only.
+     "rounds", "finetune_steps", "optimum"}
 )  # fmt: skip
 #: The same, per table of the config schema (``[train]``: training's own rule, ``train.loop``).
 RESUMABLE_TABLE_CHANGES = {

@@ -18,6 +18,7 @@ from prime_rs.task import DEFAULT_AREA_BUDGET, check_area_budget
 __all__ = [
     "AREA_MODELS",
     "DEFAULT_DATASET_DESIGNS",
+    "FINETUNE_FRACTION",
     "OptimizeSettings",
     "WorldSettings",
     "load_contexts",
@@ -26,6 +27,10 @@ __all__ = [
 
 #: Dataset size generated per application when the user gives no data (cached).
 DEFAULT_DATASET_DESIGNS = 100_000
+
+#: Fine-tuning steps of a round after the first, as a share of the first round's training steps
+#: (the surrogate starts from the last round's weights and sees K new rows).
+FINETUNE_FRACTION = 0.25
 
 #: Named values of ``--area-model`` (anything else is an area command line).
 AREA_MODELS = ("auto", "builtin", "fitted")
@@ -101,6 +106,13 @@ class OptimizeSettings(WorldSettings):
     train: dict[str, Any] = field(default_factory=dict)
     #: Surrogate architecture (``ModelConfig`` fields, e.g. ``kind = "mlp"``): ``[model]``.
     model: dict[str, Any] = field(default_factory=dict)
+    #: Rounds of propose -> verify -> add to the data -> fine-tune (1: offline PRIME).
+    rounds: int = 1
+    #: Fine-tuning steps of each round after the first (None: FINETUNE_FRACTION of the steps).
+    finetune_steps: int | None = None
+    #: After verification, measure the result against the true optimum (built-in world only;
+    #: evaluation only, cached per task).
+    optimum: bool = True
 
     def __post_init__(self) -> None:
         self.seed = checks.seed(self.seed)
@@ -124,9 +136,16 @@ class OptimizeSettings(WorldSettings):
             raise InvalidArgumentError(
                 f"dataset mode must be 'random' or 'search', got {self.dataset_mode!r}"
             )
-        for name in ("dataset_designs", "candidates", "population", "generations"):
+        for name in ("dataset_designs", "candidates", "population", "generations", "rounds"):
             if int(getattr(self, name)) < 1:
                 raise InvalidArgumentError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.finetune_steps is not None and int(self.finetune_steps) < 1:
+            raise InvalidArgumentError(f"finetune_steps must be >= 1, got {self.finetune_steps}")
+        if self.rounds > 1 and self.zero_shot:
+            raise InvalidArgumentError(
+                "--rounds needs verified results of the training applications to add to the "
+                "data; a zero-shot run verifies other applications (use --rounds 1)"
+            )
         self.check_world()
         for name in ("train", "model"):
             if not isinstance(getattr(self, name), dict):
@@ -139,6 +158,17 @@ class OptimizeSettings(WorldSettings):
             from prime_rs.model import ModelConfig
 
             _check_keys("model", self.model, ModelConfig, {"context_dim", "block_sizes"})
+
+    @property
+    def round_finetune_steps(self) -> int:
+        """Fine-tuning steps of a round after the first."""
+        if self.finetune_steps is not None:
+            return int(self.finetune_steps)
+        from prime_rs.train.config import TrainConfig
+
+        steps = self.steps if self.steps is not None else self.train.get("steps")
+        full = int(steps) if steps is not None else TrainConfig().steps
+        return max(1, round(full * FINETUNE_FRACTION))
 
     @property
     def learn_apps(self) -> list[str]:

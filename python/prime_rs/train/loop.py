@@ -40,6 +40,7 @@ def train(
     contexts: Mapping[str, ContextSource] | None = None,
     resume: bool = False,
     progress: ProgressArg = False,
+    init: TrainedModel | None = None,
     **overrides: Any,
 ) -> TrainedModel:
     """Train the PRIME conservative surrogate on ``dataset`` for ``apps``.
@@ -54,6 +55,8 @@ def train(
     ``progress``: a callable gets a ``prime_rs.progress.TrainProgress`` as training starts and
     after every step (validation scores in the steps that validate); True prints a line on
     stderr at every tenth of the run.
+    ``init``: fine-tune: start from this model's weights (same architecture) instead of a
+    fresh initialisation; the optimiser, schedule and negatives start afresh.
     Returns the model with the best validation rank correlation.
     """
     report = resolve_progress(progress)
@@ -63,6 +66,7 @@ def train(
         config=dataclasses.replace(config or TrainConfig(), **overrides),
         model_config=model_config,
         contexts=contexts,
+        init=init,
     )
     steps = trainer.config.steps
     val_every = trainer.config.val_every

@@ -59,7 +59,9 @@ class Trainer:
     ``dataset``: a ``prime_rs.data.Dataset`` (or any object with its columns) or a path to one;
     ``config``: every training knob; ``model_config``: the architecture (a ``ModelConfig`` or a
     dict of its fields; block sizes and context width are filled in); ``contexts``: context
-    vectors (or workload files) of applications that are not built-in workloads.
+    vectors (or workload files) of applications that are not built-in workloads; ``init``:
+    fine-tune: start from this model's weights (same architecture) instead of a fresh
+    initialisation; the optimiser, schedule and negatives start afresh.
     """
 
     def __init__(
@@ -70,6 +72,7 @@ class Trainer:
         config: TrainConfig | None = None,
         model_config: ModelConfig | Mapping[str, Any] | None = None,
         contexts: Mapping[str, ContextSource] | None = None,
+        init: TrainedModel | None = None,
     ):
         from prime_rs import SPACE
 
@@ -104,6 +107,13 @@ class Trainer:
         self.dropout_root = jax.random.key(cfg.seed ^ 0x0D0D, impl="rbg")
         self.rng = np.random.default_rng(np.random.SeedSequence([cfg.seed, 0xBA7C]))
         model = build_model(mcfg, jax.random.key(cfg.seed))
+        if init is not None:
+            if init.config.to_dict() != mcfg.to_dict():
+                raise TrainingError(
+                    f"cannot fine-tune: the initial model's config {init.config.to_dict()} "
+                    f"differs from this run's {mcfg.to_dict()}"
+                )
+            model = init.model
         self.optimizer = make_optimizer(
             cfg.learning_rate, cfg.steps, cfg.warmup_steps, cfg.grad_clip, cfg.min_lr_ratio
         )
