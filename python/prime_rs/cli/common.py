@@ -430,6 +430,11 @@ ConfigOpt = Annotated[
 ]
 OverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")]
+#: --data of the commands that generate logged data when it is absent (optimize, compare).
+DataOpt = Annotated[
+    Path | None,
+    typer.Option("--data", "-d", help=field_help("data"), show_default=False),
+]
 ThreadsOpt = Annotated[
     int | None,
     typer.Option(

@@ -23,10 +23,7 @@ def compare(
     area_budget: Annotated[
         float, typer.Option("--area-budget", help="Area budget (mm²).")
     ] = DEFAULT_AREA_BUDGET,
-    data: Annotated[
-        Path | None,
-        typer.Option("--data", "-d", help=common.field_help("data"), show_default=False),
-    ] = None,
+    data: common.DataOpt = None,
     data_seed: Annotated[
         int | None,
         typer.Option(

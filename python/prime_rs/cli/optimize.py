@@ -29,10 +29,7 @@ def optimize(
             show_default=common.field_default("area_budget"),
         ),
     ] = None,
-    data: Annotated[
-        Path | None,
-        typer.Option("--data", "-d", help=common.field_help("data"), show_default=False),
-    ] = None,
+    data: common.DataOpt = None,
     data_seed: Annotated[
         int | None,
         typer.Option(
