@@ -430,6 +430,16 @@ ConfigOpt = Annotated[
 ]
 OverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")]
+#: --train-apps of the commands with a zero-shot task (optimize, propose, compare).
+TrainAppsOpt = Annotated[
+    str | None,
+    typer.Option("--train-apps", help="Comma-separated applications to learn from (zero-shot)."),
+]
+#: --model-run of the commands that can reuse a `prime-rs train` result (optimize, propose).
+ModelRunOpt = Annotated[
+    Path | None,
+    typer.Option("--model-run", help=field_help("model_run"), show_default=False),
+]
 #: --data of the commands that generate logged data when it is absent (optimize, compare).
 DataOpt = Annotated[
     Path | None,

@@ -34,12 +34,7 @@ def compare(
         ),
     ] = None,
     zero_shot: Annotated[bool, typer.Option("--zero-shot", help="Zero-shot task.")] = False,
-    train_apps: Annotated[
-        str | None,
-        typer.Option(
-            "--train-apps", help="Comma-separated applications to learn from (zero-shot)."
-        ),
-    ] = None,
+    train_apps: common.TrainAppsOpt = None,
     steps: Annotated[
         int | None,
         typer.Option(

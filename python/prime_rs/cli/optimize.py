@@ -66,16 +66,8 @@ def optimize(
     zero_shot: Annotated[
         bool, typer.Option("--zero-shot", help=common.field_help("zero_shot"))
     ] = False,
-    train_apps: Annotated[
-        str | None,
-        typer.Option(
-            "--train-apps", help="Comma-separated applications to learn from (zero-shot)."
-        ),
-    ] = None,
-    model_run: Annotated[
-        Path | None,
-        typer.Option("--model-run", help=common.field_help("model_run"), show_default=False),
-    ] = None,
+    train_apps: common.TrainAppsOpt = None,
+    model_run: common.ModelRunOpt = None,
     overwrite: common.OverwriteOpt = False,
     resume: Annotated[
         bool,

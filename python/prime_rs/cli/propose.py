@@ -37,16 +37,8 @@ def propose(
     zero_shot: Annotated[
         bool, typer.Option("--zero-shot", help="Propose for --apps using a model of --train-apps.")
     ] = False,
-    train_apps: Annotated[
-        str | None,
-        typer.Option(
-            "--train-apps", help="Comma-separated applications to learn from (zero-shot)."
-        ),
-    ] = None,
-    model_run: Annotated[
-        Path | None,
-        typer.Option("--model-run", help=common.field_help("model_run"), show_default=False),
-    ] = None,
+    train_apps: common.TrainAppsOpt = None,
+    model_run: common.ModelRunOpt = None,
     area_model: common.AreaModelOpt = None,
     workload: common.WorkloadOpt = None,
     contexts: common.ContextsOpt = None,
