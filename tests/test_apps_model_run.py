@@ -18,7 +18,7 @@ from prime_rs.compare import CompareSettings
 from prime_rs.run import OptimizeSettings, cached_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY_CNN = ROOT / "examples" / "workloads" / "tiny_cnn.toml"
+TINY_CNN = ROOT / "python" / "prime_rs" / "example_workloads" / "tiny_cnn.toml"
 SEARCH = ["--population", "16", "--generations", "2", "--candidates", "4"]
 TRAIN = ["--steps", "4", "--val-every", "2", "--model", "mlp"]
 runner = CliRunner()

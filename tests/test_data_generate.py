@@ -153,7 +153,7 @@ def test_bad_arguments_fail_before_simulating(
 
 
 def test_workload_file_as_application(tmp_path: Path) -> None:
-    wl = Path(__file__).resolve().parent.parent / "examples" / "workloads" / "tiny_cnn.toml"
+    wl = Path(prime_rs.__file__).parent / "example_workloads" / "tiny_cnn.toml"
     out = tmp_path / "g.parquet"
     rep = write_generated(out, [str(wl)], 500, seed=1)
     ds = load(out)

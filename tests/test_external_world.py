@@ -225,7 +225,7 @@ def test_unknown_application_and_zero_shot_without_context(world, tmp_path: Path
         tmp_path / "b",
         "--workload m5=",
     )
-    wl = str(ROOT / "examples" / "workloads" / "tiny_cnn.toml")
+    wl = str(ROOT / "python" / "prime_rs" / "example_workloads" / "tiny_cnn.toml")
     # With m5's network given, only m4's (a training application) is still missing.
     _refused(
         [*base, "--apps", "m5", "--zero-shot", "--train-apps", "m4", "--workload", f"m5={wl}"],

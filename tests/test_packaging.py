@@ -29,7 +29,7 @@ def test_the_sdist_carries_license_tests_examples_and_docs(tmp_path: Path) -> No
         "README.md",
         "pyproject.toml",
         "tests/test_packaging.py",
-        "examples/workloads/tiny_cnn.toml",
+        "python/prime_rs/example_workloads/tiny_cnn.toml",
         "docs/design.md",
         "rust/prime-core/Cargo.toml",
         "python/prime_rs/py.typed",

@@ -90,7 +90,7 @@ def test_multi_application(logs: Path, tmp_path: Path) -> None:
 
 
 def test_zero_shot_on_a_held_out_and_a_user_network(logs: Path, tmp_path: Path) -> None:
-    wl = Path(__file__).resolve().parents[1] / "examples" / "workloads" / "tiny_cnn.toml"
+    wl = Path(prime_rs.__file__).parent / "example_workloads" / "tiny_cnn.toml"
     out = run_optimize(
         _settings(
             logs,

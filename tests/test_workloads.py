@@ -15,7 +15,7 @@ from prime_rs import workloads
 from prime_rs.errors import InvalidArgumentError, UnknownWorkloadError, WorkloadFileError
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ROOT / "examples" / "workloads"
+EXAMPLES = ROOT / "python" / "prime_rs" / "example_workloads"
 
 BUILTINS = [
     "mobilenet_v2",
@@ -206,6 +206,50 @@ def test_example_files() -> None:
         == 49 * (4 * 256 * (40 + 256)) + 49 * (4 * 256 * 256 + 4 * 256 * 128 + 128 * 256) + 128 * 12
     )
     assert lstm.context[workloads.CONTEXT_FEATURES.index("lstm_layers")] > 0
+
+
+def test_example_workloads_ship_in_the_package() -> None:
+    # The examples are package data (the wheel carries them; .ci/wheel checks an installed one).
+    assert workloads.examples() == ["keyword_lstm", "tiny_cnn"]
+    for name in workloads.examples():
+        packaged = workloads.example(name)
+        on_disk = workloads.load(next(EXAMPLES.glob(f"{name}.*")))
+        assert packaged.name == name and packaged.source == f"<example:{name}>"
+        assert workloads.content_hash(packaged) == workloads.content_hash(on_disk)
+    assert workloads.example_text("tiny_cnn") == (EXAMPLES / "tiny_cnn.toml").read_text()
+    # Examples are templates, not zoo members: `--apps tiny_cnn` is not a built-in name.
+    assert "tiny_cnn" not in workloads.names()
+    with pytest.raises(UnknownWorkloadError, match="examples: keyword_lstm, tiny_cnn"):
+        workloads.example("resnet50")
+
+
+def test_workloads_example_writes_an_editable_file(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from prime_rs.cli import _register, app
+
+    _register()
+    runner = CliRunner()
+    out = tmp_path / "mine.toml"
+    res = runner.invoke(app, ["workloads", "example", "tiny_cnn", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert workloads.load(out).macs == workloads.example("tiny_cnn").macs
+    edited = out.read_text().replace('name = "tiny_cnn"', 'name = "my_cnn"')
+    out.write_text(edited)
+    res = runner.invoke(app, ["workloads", "example", "tiny_cnn", "--out", str(out)])
+    assert res.exit_code == 2 and "--overwrite" in res.output
+    assert out.read_text() == edited  # a refused write changes nothing
+    res = runner.invoke(app, ["workloads", "example", "tiny_cnn", "-o", str(out), "--overwrite"])
+    assert res.exit_code == 0 and workloads.load(out).name == "tiny_cnn"
+    res = runner.invoke(app, ["workloads", "example", "keyword_lstm"])
+    assert res.exit_code == 0 and json.loads(res.output)["name"] == "keyword_lstm"
+    res = runner.invoke(app, ["workloads", "example", "nope"])
+    assert res.exit_code == 2 and "unknown example workload 'nope'" in res.output
+    res = runner.invoke(app, ["workloads", "list", "--json"])
+    kinds = {r["name"]: r["kind"] for r in json.loads(res.output)}
+    assert kinds["tiny_cnn"] == "example" and kinds["resnet50"] == "built-in"
+    res = runner.invoke(app, ["workloads", "show", "tiny_cnn"])
+    assert res.exit_code == 0 and res.output.startswith("tiny_cnn: 8 layers")
 
 
 def test_from_layers_round_trips_layers() -> None:

@@ -16,6 +16,10 @@ read-only numpy columns: ``kind`` uint8, 0 GEMM / 1 memory, and int64 ``m, n, k,
 cin_g, stride, in_w, in_c, weight_bytes, in_bytes, out_bytes, layer``), ``n_ops``, ``macs``,
 ``params``, ``published_macs``, ``published_params`` and ``context`` (read-only float64).
 
+Example workload files ship inside the package (:func:`examples`, :func:`example`,
+:func:`example_text`): templates to copy and edit, not members of the zoo, so ``--apps`` takes
+them as files (``prime-rs workloads example tiny_cnn -o tiny_cnn.toml``).
+
 Counting: MACs are the sum over ops (activations, pooling, adds are free); parameters are
 weights + biases with batch-norm excluded.
 """
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.resources
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -91,6 +96,43 @@ def load(name_or_path: str | os.PathLike[str] | Workload) -> Workload:
 
         return load_onnx(key)
     return Workload.load(key)
+
+
+def _example_files() -> dict[str, importlib.resources.abc.Traversable]:
+    folder = importlib.resources.files("prime_rs") / "example_workloads"
+    return {
+        Path(f.name).stem: f
+        for f in sorted(folder.iterdir(), key=lambda f: f.name)
+        if Path(f.name).suffix in (".json", ".toml")
+    }
+
+
+def examples() -> list[str]:
+    """Names of the example workload files shipped with the package (``tiny_cnn``, ...)."""
+    return list(_example_files())
+
+
+def _example_file(name: str) -> importlib.resources.abc.Traversable:
+    files = _example_files()
+    if name not in files:
+        raise UnknownWorkloadError(
+            f"unknown example workload {name!r}; examples: {', '.join(files)}"
+        )
+    return files[name]
+
+
+def example_text(name: str) -> str:
+    """The text of an example workload file, to write out and edit."""
+    return _example_file(name).read_text(encoding="utf-8")
+
+
+def example(name: str) -> Workload:
+    """An example workload (see :func:`examples`), parsed from the packaged file; its
+    ``source`` is ``<example:NAME>``, never a machine path."""
+    f = _example_file(name)
+    return Workload.parse(
+        f.read_text(encoding="utf-8"), Path(f.name).suffix[1:], f"<example:{name}>"
+    )
 
 
 def from_layers(name: str, layers: Sequence[Mapping[str, Any]], description: str = "") -> Workload:
@@ -223,6 +265,9 @@ __all__ = [
     "application",
     "applications",
     "content_hash",
+    "example",
+    "example_text",
+    "examples",
     "from_layers",
     "from_ops",
     "load",

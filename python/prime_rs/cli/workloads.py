@@ -8,10 +8,10 @@ from typing import Annotated, Any
 
 import typer
 
-from prime_rs.cli.common import JsonOpt, cli_errors
+from prime_rs.cli.common import JsonOpt, OverwriteOpt, cli_errors
 
 workloads_app = typer.Typer(
-    help="Built-in networks, their layers, and networks imported from ONNX.",
+    help="Built-in networks, example workload files, their layers, and networks imported from ONNX.",
     no_args_is_help=True,
 )
 
@@ -20,28 +20,38 @@ workloads_app = typer.Typer(
 def list_workloads(
     as_json: JsonOpt = False,
 ) -> None:
-    """The built-in networks: MACs, parameters and layer count."""
+    """The built-in networks and the example workload files: MACs, parameters, layer count."""
     from prime_rs import workloads
 
     rows = []
-    for name in workloads.names():
-        w = workloads.load(name)
-        rows.append({"name": name, "macs": w.macs, "params": w.params, "layers": len(w.layers)})
+    for kind, names, get in (
+        ("built-in", workloads.names(), workloads.load),
+        ("example", workloads.examples(), workloads.example),
+    ):
+        for name in names:
+            w = get(name)
+            rows.append({"name": name, "kind": kind, "macs": w.macs, "params": w.params,
+                         "layers": len(w.layers)})  # fmt: skip
     if as_json:
         print(json.dumps(rows, indent=2))
         return
     width = max(len(r["name"]) for r in rows)
-    print(f"{'name':<{width}}  {'MACs':>10}  {'params':>9}  layers")
+    print(f"{'name':<{width}}  {'kind':<8}  {'MACs':>10}  {'params':>9}  layers")
     for r in rows:
         print(
-            f"{r['name']:<{width}}  {r['macs'] / 1e6:>8.1f} M  {r['params'] / 1e6:>7.2f} M  "
-            f"{r['layers']:>6}"
+            f"{r['name']:<{width}}  {r['kind']:<8}  {r['macs'] / 1e6:>8.1f} M  "
+            f"{r['params'] / 1e6:>7.2f} M  {r['layers']:>6}"
         )
+    print(
+        "examples are files: `prime-rs workloads example NAME -o NAME.toml`, then --apps NAME.toml"
+    )
 
 
 @workloads_app.command("show")
 def show(
-    name: Annotated[str, typer.Argument(help="A built-in name or a .json/.toml/.onnx file.")],
+    name: Annotated[
+        str, typer.Argument(help="A built-in name, an example name or a .json/.toml/.onnx file.")
+    ],
     as_json: JsonOpt = False,
 ) -> None:
     """One network's layers, with their kind and shape."""
@@ -57,6 +67,33 @@ def show(
     for i, layer in enumerate(w.layers):
         shape = ", ".join(f"{k}={v}" for k, v in layer.items() if k not in ("type", "name"))
         print(f"{i:>4}  {layer.get('name', ''):<28} {layer['type']:<16} {shape}")
+
+
+@workloads_app.command("example")
+def example(
+    name: Annotated[str, typer.Argument(help="An example workload (see `workloads list`).")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="File to write.", show_default="print to stdout"),
+    ] = None,
+    overwrite: OverwriteOpt = False,
+) -> None:
+    """Write an example workload file shipped with the package, to edit into your own network."""
+    with cli_errors():
+        from prime_rs import workloads
+        from prime_rs.errors import OutputError
+        from prime_rs.fileio import atomic_path
+
+        text = workloads.example_text(name)
+        if out is None:
+            print(text, end="")
+            return
+        if out.exists() and not overwrite:
+            raise OutputError(f"{out} exists; pass --overwrite to replace it")
+        with atomic_path(out) as tmp:
+            tmp.write_text(text, encoding="utf-8")
+    w = workloads.example(name)
+    print(f"{out}: {w.name}, {len(w.layers)} layers, {w.macs / 1e6:.1f} M MACs")
 
 
 @workloads_app.command("import")
@@ -94,6 +131,8 @@ def import_onnx(
 def _load(name: str) -> Any:
     from prime_rs import workloads
 
+    if name in workloads.examples() and name not in workloads.names():
+        return workloads.example(name)
     return workloads.load(name)
 
 
