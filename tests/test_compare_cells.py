@@ -168,6 +168,18 @@ def test_the_terminal_table_is_rich(logged: Path, tmp_path: Path) -> None:
     assert t["title"] in text and "┃" in text  # a box-drawn table, not Markdown pipes
     for cells in t["rows"]:
         assert cells[0] in text
+    # Rows measured against the true optimum show regret, gap closed and quantile in the
+    # terminal too, with the same cells as results.md; unmeasured rows have no such columns.
+    assert rows[0]["regret"] is not None
+    assert "regret" in text and "gap closed" in text and "True optimum:" in text
+    md = (tmp_path / "out" / "results.md").read_text()
+    for cells in t["rows"]:
+        assert "| " + " | ".join(cells) + " |" in md
+    bare = [{**r, "optimum_ms": None, "regret": None, "gap_closed": None, "quantile": None}
+            for r in rows]  # fmt: skip
+    console = Console(record=True, width=200, force_terminal=True)
+    console.print(summary_table(bare, s))
+    assert "regret" not in console.export_text()
 
 
 def test_compare_through_ray_gives_the_local_results(logged: Path, tmp_path: Path) -> None:
