@@ -15,6 +15,7 @@ import numpy as np
 from prime_rs import runs
 from prime_rs.compare import plots
 from prime_rs.compare.settings import CompareSettings, is_baseline
+from prime_rs.errors import InvalidArgumentError
 
 if TYPE_CHECKING:
     from prime_rs.ground_truth import Exhaustive
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 __all__ = [
     "COLUMNS",
     "MEASURES",
+    "across",
     "load_results",
     "optimum_note",
     "row",
@@ -255,3 +257,72 @@ def optimum_note(ex: Exhaustive, unit: str = "ms") -> str:
 
 def load_results(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     return json.loads((Path(path) / "results.json").read_text(encoding="utf-8"))
+
+
+def across(
+    comparisons: list[tuple[str, str | os.PathLike[str]]],
+    *,
+    method: str = "prime",
+    label: str = "task",
+    unit: str = "ms",
+) -> str:
+    """One Markdown table over several finished comparisons (a sweep of applications,
+    training sets or data regimes): per comparison, ``method``'s best latency and its ratios
+    to the EdgeTPU-like design in latency (reference / method) and area (reference area /
+    method area), with D(best) and, where measured, the optimum, regret and gap closed;
+    medians over seeds with (min..max), then the geometric mean of the medians' ratios.
+    ``comparisons`` are (label, compare output directory) pairs."""
+    head = [label, f"EdgeTPU-like ({unit})", f"D(best) ({unit})", f"{method} ({unit})",
+            "latency vs EdgeTPU-like", "area vs EdgeTPU-like", f"optimum ({unit})", "regret",
+            "gap closed"]  # fmt: skip
+    lines = ["| " + " | ".join(head) + " |", "| --- |" + " ---: |" * (len(head) - 1)]
+    speedups, area_ratios = [], []
+    for name, path in comparisons:
+        rows = load_results(path)
+        by = {m: [r for r in rows if r["method"] == m] for m in {r["method"] for r in rows}}
+        if method not in by:
+            raise InvalidArgumentError(f"{path}: no {method!r} rows (methods: {sorted(by)})")
+        ref = by.get("edgetpu_reference", [])
+        ref_ms = _finite_median([r["best_latency_ms"] for r in ref])
+        ref_area = _finite_median([r["area_mm2"] for r in ref])
+        ours = by[method]
+        speed = [ref_ms / r["best_latency_ms"] for r in ours if ref_ms and r["best_latency_ms"]]
+        area = [ref_area / r["area_mm2"] for r in ours if ref_area and r["area_mm2"]]
+        if speed:
+            speedups.append(float(np.median(speed)))
+        if area:
+            area_ratios.append(float(np.median(area)))
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    name,
+                    _median_spread([r["best_latency_ms"] for r in ref]),
+                    _median_spread([r["best_latency_ms"] for r in by.get("D(best)", [])]),
+                    _median_spread([r["best_latency_ms"] for r in ours]),
+                    _ratio_spread(speed),
+                    _ratio_spread(area),
+                    _median_spread([r["optimum_ms"] for r in ours]),
+                    _measure_spread([r["regret"] for r in ours], "+.2%"),
+                    _measure_spread([r["gap_closed"] for r in ours], ".1%"),
+                ]
+            )
+            + " |"
+        )
+    geo = [_geomean(speedups), _geomean(area_ratios)]
+    lines.append("| geometric mean | | | | " + " | ".join(geo) + " | | | |")
+    return "\n".join(lines) + "\n"
+
+
+def _ratio_spread(values: list[float]) -> str:
+    text = _measure_spread(values, ".2f")
+    return text if text == "—" else text.replace(" ", "x ", 1) if " " in text else text + "x"
+
+
+def _finite_median(values: list[Any]) -> float | None:
+    vals = [v for v in values if v is not None and np.isfinite(v)]
+    return float(np.median(vals)) if vals else None
+
+
+def _geomean(values: list[float]) -> str:
+    return f"{float(np.exp(np.mean(np.log(values)))):.2f}x" if values else "—"
