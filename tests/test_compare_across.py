@@ -31,7 +31,7 @@ def test_across_gives_per_comparison_ratios_and_their_geometric_mean(tmp_path: P
     first, second, geo = lines[2:]
     # Speed-ups 2, 4, 1 (median 2) and area ratios 2, 1, 0.5 (median 1), with their spread.
     assert "| 2.00x (1.00..4.00) | 1.00x (0.50..2.00) |" in first
-    assert "+100.00% (+0.00%..+300.00%)" in first and "50.0%" in first
+    assert "| +100.00% (+0.00%..+300.00%) | +100.00% (+0.00%..+300.00%) | 50.0% |" in first
     assert "| 8.00x | 2.00x |" in second
     # Geometric means of the medians: sqrt(2 * 8) = 4 and sqrt(1 * 2) = 1.41.
     assert geo.startswith("| geometric mean |") and "| 4.00x | 1.41x |" in geo
