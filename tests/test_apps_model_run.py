@@ -153,3 +153,27 @@ def test_model_run_refuses_what_it_was_not_trained_for(
     assert res.exit_code == 2, res.output
     assert message in res.stderr, res.stderr
     assert not out.exists()
+
+
+def test_rounds_fine_tune_a_reused_model_of_another_architecture(
+    trained: Path, tmp_path: Path
+) -> None:
+    # The reused run's model is an MLP (TRAIN's --model mlp): fine-tuning between rounds must
+    # rebuild that architecture from the run, not the default transformer.
+    out = tmp_path / "rounds"
+    apps = f"mobilenet_v2,{TINY_CNN}"
+    res = runner.invoke(
+        app,
+        ["optimize", "--model-run", str(trained), "--apps", apps, *SEARCH, "--rounds", "2",
+         "--finetune-steps", "2", "--out", str(out)],
+    )  # fmt: skip
+    assert res.exit_code in (0, 1), res.output
+    rounds = [json.loads(line) for line in (out / "rounds.jsonl").read_text().splitlines()]
+    assert [r["round"] for r in rounds] == [1, 2]
+    best = json.loads((out / "best.json").read_text())
+    assert best["simulator_calls"] == 2 * 4
+    tuned = json.loads((out / "rounds" / "round-2" / "model" / "config.json").read_text())
+    assert tuned["model_config"]["kind"] == "mlp"
+    # ...and the objective it was trained with (TRAIN's --val-every 2 survives; steps are the
+    # rounds' own).
+    assert tuned["train_config"]["val_every"] == 2 and tuned["train_config"]["steps"] == 2

@@ -47,6 +47,9 @@ class ModelRun:
     apps: list[str]
     train_config: dict[str, Any]
     contextual: bool
+    #: The model's architecture (``config.json``'s ``model_config``): fine-tuning the reused
+    #: model (``optimize --rounds``) rebuilds this one, not the default.
+    model_config: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def naive(self) -> bool:
@@ -105,6 +108,7 @@ def read_model_run(path: str | os.PathLike[str]) -> ModelRun:
             [str(a) for a in meta["apps"]],
             dict(meta.get("train_config") or {}),
             bool(meta.get("contexts")),
+            dict(meta.get("model_config") or {}),
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InvalidArgumentError(f"--model-run {run}: unreadable run files: {exc}") from None

@@ -153,11 +153,11 @@ class OptimizeSettings(WorldSettings):
         if self.train:
             from prime_rs.train.config import TrainConfig
 
-            _check_keys("train", self.train, TrainConfig, {"seed", "area_budget", "contextual"})
+            _check_keys("train", self.train, TrainConfig, TRAIN_DERIVED)
         if self.model:
             from prime_rs.model import ModelConfig
 
-            _check_keys("model", self.model, ModelConfig, {"context_dim", "block_sizes"})
+            _check_keys("model", self.model, ModelConfig, MODEL_DERIVED)
 
     @property
     def round_finetune_steps(self) -> int:
@@ -198,6 +198,12 @@ class OptimizeSettings(WorldSettings):
 
 #: The settings the config file keeps in its ``[search]`` table.
 _SEARCH_FIELDS = ("population", "generations", "candidates")
+
+
+#: Training and model settings a run derives itself (from --seed, the task and the data), so
+#: they are not ``[train]`` / ``[model]`` keys.
+TRAIN_DERIVED = frozenset({"seed", "area_budget", "contextual"})
+MODEL_DERIVED = frozenset({"context_dim", "block_sizes"})
 
 
 def _check_keys(table: str, given: dict[str, Any], cls: Any, reserved: set[str]) -> None:
