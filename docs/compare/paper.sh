@@ -6,7 +6,9 @@
 #   c  zero-shot on mobilenet_v3_small learning from 1, 2, 4 and 8 applications (zeroshot_n/N)
 #   d  data regimes on mobilenet_v2: search-trajectory logs (regimes/search) beside part a's
 #      uniform random logs
-# `bash docs/compare/paper.sh a b c d`; a rerun resumes finished cells. Then
+#   r  beyond the paper: PRIME inside the loop (4 rounds of K = 64) on mobilenet_v2 against the
+#      simulator-driven methods, read at the same call counts (rounds)
+# `bash docs/compare/paper.sh a b c d r`; a rerun resumes finished cells. Then
 # `python docs/compare/paper_tables.py` writes docs/compare/paper.md from the results.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -44,6 +46,9 @@ for part in "$@"; do
            # The uniform random regime is part a's mobilenet_v2 run (the same settings).
            run "$here/regimes/search" --apps mobilenet_v2 --area-budget 27 --methods prime \
                --data "$data" ;;
-        *) echo "unknown part '$part' (a, b, c or d)" >&2; exit 2 ;;
+        r) run "$here/rounds" --apps mobilenet_v2 --area-budget 27 --candidates 64 --rounds 4 \
+               --budgets 64,128,192,256,512,1024,2048,4096,8192 \
+               --methods prime_rounds,random_search,regularized_evolution ;;
+        *) echo "unknown part '$part' (a, b, c, d or r)" >&2; exit 2 ;;
     esac
 done

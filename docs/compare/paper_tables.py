@@ -106,6 +106,13 @@ def main() -> int:
                   "`bash docs/compare/paper.sh d`: 100,000 logged designs, uniformly random or "
                   "the visits of a logged evolutionary search (`generate --mode search`).", "",
                   across(regimes, label="logged data")]  # fmt: skip
+    if _done(HERE / "rounds"):
+        parts += ["## Beyond the paper: PRIME inside the loop, mobilenet_v2, 27 mm²", "",
+                  "`bash docs/compare/paper.sh r`: `prime_rounds` is 4 rounds of K = 64 "
+                  "verifications (the first is the offline run; each later one fine-tunes on "
+                  "the verified designs and searches again); the baselines are read at the same "
+                  "call counts.", "",
+                  (HERE / "rounds" / "results.md").read_text().replace("### ", "#### ")]  # fmt: skip
     if not parts:
         print(
             "no finished comparison under docs/compare/: run docs/compare/paper.sh", file=sys.stderr
