@@ -434,3 +434,28 @@ def test_3_15_known_apps_only_refuses_an_unknown_app_map_target(
              "--known-apps-only", "--out", str(out), "--json")  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["applications"] == [APP]
+
+
+def test_6_3_sigterm_stops_train_with_the_resume_hint(small: Path, tmp_path: Path) -> None:
+    import signal
+    import time
+
+    run = tmp_path / "tT"
+    p = subprocess.Popen(
+        [sys.executable, "-m", "prime_rs", "train", "--data", str(small), "--apps", APP,
+         "--out", str(run), "--steps", "100000", "--val-every", "2", "--model", "mlp",
+         "--no-progress"],
+        env=_env(tmp_path), stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    t0 = time.monotonic()
+    while not (run / "checkpoints" / "latest.json").exists():
+        if p.poll() is not None or time.monotonic() - t0 > 240:
+            p.kill()
+            pytest.fail(f"train ended (rc {p.returncode}) or stalled before a checkpoint")
+        time.sleep(0.05)
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 143, err
+    assert f"--out {run} --resume" in err and "Traceback" not in err
+    assert _litter(tmp_path) == []
+    ckpt.read_pointer(run, "latest")  # what it kept is a valid checkpoint to resume from
