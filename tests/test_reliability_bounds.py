@@ -273,3 +273,189 @@ def test_8_5_the_largest_seed_gives_valid_search_streams() -> None:
             assert 0 <= s < 2**64
             SPACE.sample(2, seed=s)  # the native sampler takes it
     assert stream(3, "surrogate", 5) == 3 * 100_003 + 5  # small seeds: the old derivation
+
+
+def _special_file(path: Path, kind: str) -> None:
+    """A FIFO, or a character device like /dev/full (made here, never the system's; only
+    root may make one, so without that right the case is skipped)."""
+    import stat
+
+    if kind == "fifo":
+        os.mkfifo(path)
+        return
+    try:
+        os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, 7))
+    except PermissionError:
+        pytest.skip("making a device node needs root")
+
+
+@pytest.mark.parametrize("kind", ["fifo", "chardev"])
+@pytest.mark.parametrize("command", ["generate", "import-csv"])
+def test_5_2_a_special_file_as_out_is_refused_and_kept(
+    small: Path, tmp_path: Path, kind: str, command: str
+) -> None:
+    node = tmp_path / "node"
+    _special_file(node, kind)
+    link = tmp_path / "link"
+    link.symlink_to(node)
+    csv = tmp_path / "g.csv"
+    prime_rs.data.load(small).to_csv(csv)
+    for out in (node, link):
+        args = {
+            "generate": ["generate", "--apps", APP, "--designs", "100"],
+            "import-csv": ["data", "import-csv", str(csv)],
+        }[command]
+        r = _cli(tmp_path, *args, "--out", str(out))
+        assert r.returncode == 2, r.stderr
+        assert "exists and is not a regular file" in r.stderr and "Traceback" not in r.stderr
+        # Before: renamed over (as root) the node was replaced by a Parquet file.
+        assert not node.is_file() and (node.is_fifo() or node.is_char_device())
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "cache") == [
+        "g.csv", "link", "node"
+    ]  # fmt: skip
+
+
+class _FullDisk:
+    """A file that is full: what ``tree_serialise_leaves`` writes into when the disk is."""
+
+    def __init__(self, error: OSError) -> None:
+        self.error = error
+
+    def write(self, data: bytes) -> int:
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (OSError(errno.ENOSPC, "No space left on device"), r"No space left on device \(the disk"),
+        # What numpy raises for a short write on a full tmpfs (no errno).
+        (OSError("16384 requested and 12000 written"), r"12000 written \(the disk has [\d,]+ b"),
+        (OSError(errno.EACCES, "Permission denied"), r"Permission denied$"),
+    ],
+)
+def test_5_4_a_full_disk_inside_equinox_names_the_cause(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: OSError, message: str
+) -> None:
+    """Equinox wraps the write error in a TreePathError ("Error at leaf with path ..."), which
+    was all the message said; the cause is what the user needs."""
+    import equinox as eqx
+    import jax
+
+    real = eqx.tree_serialise_leaves
+    monkeypatch.setattr(
+        eqx, "tree_serialise_leaves", lambda path, tree: real(_FullDisk(error), tree)
+    )
+    model = eqx.nn.Linear(2, 2, key=jax.random.key(0))
+    with pytest.raises(OutputError, match=message) as info:
+        ckpt.save(tmp_path, 1, model, None, {"x": np.zeros(2)}, {"a": 1})
+    assert "Error at leaf" not in str(info.value)
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == []
+
+
+def _generate_until_a_shard(tmp_path: Path, out: Path) -> subprocess.Popen[str]:
+    """`prime-rs generate` of 40 blocks, returned once a shard is finished (midway)."""
+    import time
+
+    from prime_rs.data.generation import BLOCK, parts_dir
+
+    args = ["generate", "--apps", APP, "--designs", str(40 * BLOCK), "--chunk-size", str(BLOCK),
+            "--out", str(out)]  # fmt: skip
+    p = subprocess.Popen(
+        [sys.executable, "-m", "prime_rs", *args],
+        env=_env(tmp_path), stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    os.environ["PRIME_RS_CACHE"] = str(tmp_path / "cache")
+    parts = parts_dir(out)
+    t0 = time.monotonic()
+    while not any(parts.glob("shard-*.parquet")):
+        if p.poll() is not None or time.monotonic() - t0 > 240:
+            p.kill()
+            pytest.fail(f"generate ended (rc {p.returncode}) or stalled before a shard")
+        time.sleep(0.02)
+    return p
+
+
+def _litter(tmp_path: Path) -> list[str]:
+    return sorted(p.name for p in tmp_path.rglob("*") if ".tmp" in p.name)
+
+
+def test_6_3_sigterm_stops_generate_like_ctrl_c_with_no_temporary_file_left(
+    tmp_path: Path,
+) -> None:
+    """Decision for 6.3: SIGTERM (kill, timeout, a service stop) runs Ctrl-C's cleanup. It left
+    the output's hidden temporary file (25 MB at 2 s) and shard temporaries before."""
+    import signal
+
+    from prime_rs.data.generation import parts_dir
+
+    out = tmp_path / "big.parquet"
+    p = _generate_until_a_shard(tmp_path, out)
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 143, err
+    assert "--resume" in err and "Traceback" not in err
+    assert _litter(tmp_path) == [] and not out.exists()
+    assert any(parts_dir(out).glob("shard-*.parquet"))  # finished work is kept for --resume
+
+
+def test_6_3_sigkill_litter_is_removed_by_the_next_run(tmp_path: Path) -> None:
+    """SIGKILL cannot be caught: its temporary file carries the dead writer's pid and the next
+    write of the same output removes it."""
+    out = tmp_path / "big.parquet"
+    p = _generate_until_a_shard(tmp_path, out)
+    p.kill()
+    p.communicate(timeout=120)
+    assert [n for n in _litter(tmp_path) if n.startswith(".big.parquet.")]
+    r = _cli(tmp_path, "generate", "--apps", APP, "--designs", "100", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert _litter(tmp_path) == [] and len(prime_rs.data.load(out)) == 100
+
+
+def test_3_15_known_apps_only_refuses_an_unknown_app_map_target(
+    small: Path, tmp_path: Path
+) -> None:
+    """Decision for 3.15: an --app-map target resolves as a folder name does (a release
+    spelling maps, any other name is a data-only application, reported); --known-apps-only,
+    as in import-csv, refuses it."""
+    root = tmp_path / "rel"
+    prime_rs.data.write_prime_tfrecords(prime_rs.data.load(small).take(np.arange(50)), root)
+    (root / "MobilenetV2").rename(root / "ResNet152")
+    out = tmp_path / "r.parquet"
+    r = _cli(tmp_path, "data", "import-prime", str(root), "--app-map", "ResNet152=nonexistent",
+             "--known-apps-only", "--out", str(out))  # fmt: skip
+    assert r.returncode == 2 and "unknown application name(s): 'nonexistent'" in r.stderr, r.stderr
+    assert not out.exists()
+    r = _cli(tmp_path, "data", "import-prime", str(root), "--app-map", "ResNet152=nonexistent",
+             "--out", str(out), "--json")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["data_only_applications"] == ["nonexistent"]
+    r = _cli(tmp_path, "data", "import-prime", str(root), "--app-map", "ResNet152=MobilenetV2",
+             "--known-apps-only", "--out", str(out), "--json")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["applications"] == [APP]
+
+
+def test_6_3_sigterm_stops_train_with_the_resume_hint(small: Path, tmp_path: Path) -> None:
+    import signal
+    import time
+
+    run = tmp_path / "tT"
+    p = subprocess.Popen(
+        [sys.executable, "-m", "prime_rs", "train", "--data", str(small), "--apps", APP,
+         "--out", str(run), "--steps", "100000", "--val-every", "2", "--model", "mlp",
+         "--no-progress"],
+        env=_env(tmp_path), stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    t0 = time.monotonic()
+    while not (run / "checkpoints" / "latest.json").exists():
+        if p.poll() is not None or time.monotonic() - t0 > 240:
+            p.kill()
+            pytest.fail(f"train ended (rc {p.returncode}) or stalled before a checkpoint")
+        time.sleep(0.05)
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 143, err
+    assert f"--out {run} --resume" in err and "Traceback" not in err
+    assert _litter(tmp_path) == []
+    ckpt.read_pointer(run, "latest")  # what it kept is a valid checkpoint to resume from

@@ -166,5 +166,8 @@ def _register() -> None:
 
 
 def main() -> None:
+    from prime_rs.cli.common import stop_on_sigterm
+
     _register()
+    stop_on_sigterm()
     app()

@@ -132,12 +132,34 @@ def stdout_console() -> Any:
 _UNWRAPPED = 100_000
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C's KeyboardInterrupt would be, so that every cleanup a
+    Ctrl-C runs (temporary files removed, finished work kept) runs for it too."""
+
+    exit_code = 143  # 128 + SIGTERM, what a shell reports for a process it terminated
+
+
+def stop_on_sigterm() -> None:
+    """Make SIGTERM (``kill``, ``timeout``, a service stop) stop the command as Ctrl-C does.
+    Installed by the ``prime-rs`` entry point only: a library never takes over signals. A
+    second SIGTERM during the cleanup kills at once (the next write of the same file removes
+    what that leaves, see :func:`prime_rs.fileio.clean_litter`)."""
+    import signal
+
+    def handler(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        raise Terminated
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 @contextmanager
 def cli_errors(resume_out: Path | None = None, kept_in: Path | None = None) -> Iterator[None]:
     """PrimeError -> `error: <message>` on stderr and its exit code (2 for input errors);
-    Ctrl-C -> exit 130, saying what is kept for ``resume_out`` and the exact command that
-    continues it (when the command has ``--resume``). ``kept_in`` is where the finished work
-    lies when it is not ``resume_out`` itself (generate keeps its shards in the cache)."""
+    Ctrl-C -> exit 130 (SIGTERM -> 143), saying what is kept for ``resume_out`` and the exact
+    command that continues it (when the command has ``--resume``). ``kept_in`` is where the
+    finished work lies when it is not ``resume_out`` itself (generate keeps its shards in the
+    cache)."""
     from prime_rs.errors import PrimeError
 
     try:
@@ -145,10 +167,10 @@ def cli_errors(resume_out: Path | None = None, kept_in: Path | None = None) -> I
     except PrimeError as exc:
         _tell(logging.ERROR, str(exc))
         raise typer.Exit(exc.exit_code) from None
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         if resume_out is not None:
             _tell(logging.WARNING, interrupted_message(resume_out, kept_in))
-        raise typer.Exit(130) from None
+        raise typer.Exit(getattr(exc, "exit_code", 130)) from None
 
 
 def _tell(level: int, message: str) -> None:

@@ -27,6 +27,18 @@ data_app = typer.Typer(
 )
 
 
+#: Both imports: an application name prime-rs has no workload for (a CSV value, a TFRecord
+#: folder or an --app-map target) is kept as data-only, or refused with its known names.
+AllowUnknownAppsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-unknown-apps/--known-apps-only",
+        help="Keep application names prime-rs has no workload for, as data-only "
+        "applications (default), or reject them.",
+    ),
+]
+
+
 def _emit(obj: dict[str, Any]) -> None:
     print(json.dumps(obj, indent=2, allow_nan=False))
 
@@ -187,13 +199,15 @@ def import_prime(
             "--app-map", help="FOLDER=APPLICATION for folders with other names (repeatable)."
         ),
     ] = None,
+    allow_unknown_apps: AllowUnknownAppsOpt = True,
     latency_unit: Annotated[
         str, typer.Option("--latency-unit", help="Unit of the logged runtimes.")
     ] = "ms",
     as_json: JsonOpt = False,
 ) -> None:
     """Import the published PRIME TFRecords (parsed natively, checksums verified). Folders with
-    no prime-rs name become data-only applications; the data's world is external."""
+    no prime-rs name become data-only applications (--known-apps-only refuses them); the
+    data's world is external."""
     with cli_errors():
         from prime_rs.data.tfrecord import import_prime_file as run
         from prime_rs.errors import InvalidArgumentError
@@ -213,6 +227,7 @@ def import_prime(
                 skip_corrupt=skip_corrupt,
                 drop_invalid=drop_invalid,
                 app_map=mapping,
+                allow_unknown_apps=allow_unknown_apps,
                 latency_unit=latency_unit,
             )
         summary = {
@@ -279,14 +294,7 @@ def import_csv(
             "--app", help="One application for every row (file without an application column)."
         ),
     ] = None,
-    allow_unknown_apps: Annotated[
-        bool,
-        typer.Option(
-            "--allow-unknown-apps/--known-apps-only",
-            help="Keep application names prime-rs has no workload for, as data-only "
-            "applications (default), or reject them.",
-        ),
-    ] = True,
+    allow_unknown_apps: AllowUnknownAppsOpt = True,
     latency_unit: Annotated[
         str, typer.Option("--latency-unit", help="Unit of the logged latencies.")
     ] = "ms",

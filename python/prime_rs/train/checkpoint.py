@@ -22,6 +22,7 @@ foreign RNG state is a :class:`CheckpointError`, never a raw ``TypeError``.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -69,8 +70,14 @@ def save(
             if state is not None:
                 eqx.tree_serialise_leaves(tmp / "state.eqx", state)
         except Exception as exc:
-            # equinox wraps the OSError of a full disk in its own TreePathError.
-            raise OSError(f"{exc}") from exc
+            # equinox wraps the OSError of a full disk in its own TreePathError, whose text
+            # only names the leaf; the innermost cause says what went wrong.
+            cause: BaseException = exc
+            while cause.__cause__ is not None:
+                cause = cause.__cause__
+            if isinstance(cause, OSError) and cause.errno is not None:
+                raise OSError(cause.errno, cause.strerror) from exc
+            raise OSError(str(cause)) from exc
         np.savez(tmp / "arrays.npz", **arrays)
         (tmp / "meta.json").write_text(json.dumps({**meta, "format": FORMAT, "step": step}))
         for f in tmp.iterdir():
@@ -95,11 +102,25 @@ def save(
     except OSError as exc:
         if isinstance(exc, OutputError):
             raise
-        raise OutputError(f"cannot write checkpoint in {root}: {exc}") from exc
+        raise OutputError(
+            f"cannot write checkpoint in {root}: {exc}{_free_space(exc, root)}"
+        ) from exc
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
     return final
+
+
+def _free_space(exc: OSError, root: Path) -> str:
+    """The free space of ``root``'s disk, for a write that ran out of it: numpy reports a
+    full disk as a short write ("16384 requested and 12000 written"), with no errno."""
+    if exc.errno not in (None, errno.ENOSPC):
+        return ""
+    try:
+        free = shutil.disk_usage(root if root.exists() else root.parent).free
+    except OSError:
+        return ""
+    return f" (the disk has {free:,} bytes free)"
 
 
 def read_pointer(
