@@ -26,6 +26,10 @@ def _comparison(path: Path, ref: float, ref_area: float, prime: list[tuple[float
 def test_across_gives_per_comparison_ratios_and_their_geometric_mean(tmp_path: Path) -> None:
     a = _comparison(tmp_path / "a", 2.0, 20.0, [(1.0, 10.0), (0.5, 20.0), (2.0, 40.0)])
     b = _comparison(tmp_path / "b", 1.0, 10.0, [(0.125, 5.0)])
+    rows = json.loads((b / "results.json").read_text())
+    rows.append({**rows[-1], "seed": 1, "best_latency_ms": None, "median_latency_ms": None,
+                 "area_mm2": None, "regret": None, "gap_closed": None})  # fmt: skip
+    (b / "results.json").write_text(json.dumps(rows))
     lines = across([("first", a), ("second", b)], label="application").splitlines()
     assert lines[0].startswith("| application | EdgeTPU-like (ms) |")
     first, second, geo = lines[2:]
@@ -33,6 +37,7 @@ def test_across_gives_per_comparison_ratios_and_their_geometric_mean(tmp_path: P
     assert "| 2.00x (1.00..4.00) | 1.00x (0.50..2.00) |" in first
     assert "| +100.00% (+0.00%..+300.00%) | +100.00% (+0.00%..+300.00%) | 50.0% |" in first
     assert "| 8.00x | 2.00x |" in second
+    assert "| 0.125; no feasible design on 1 of 2 seeds |" in second
     # Geometric means of the medians: sqrt(2 * 8) = 4 and sqrt(1 * 2) = 1.41.
     assert geo.startswith("| geometric mean |") and "| 4.00x | 1.41x |" in geo
 

@@ -271,7 +271,8 @@ def across(
     to the EdgeTPU-like design in latency (reference / method) and area (reference area /
     method area), with D(best) and, where measured, the optimum, regret, the regret of the
     verified top-K's median and gap closed;
-    medians over seeds with (min..max), then the geometric mean of the medians' ratios.
+    medians over seeds with (min..max) (over the seeds that verified a feasible design, the
+    others counted in the method's cell), then the geometric mean of the medians' ratios.
     ``comparisons`` are (label, compare output directory) pairs."""
     head = [label, f"EdgeTPU-like ({unit})", f"D(best) ({unit})", f"{method} ({unit})",
             "latency vs EdgeTPU-like", "area vs EdgeTPU-like", f"optimum ({unit})", "regret",
@@ -305,7 +306,7 @@ def across(
                     name,
                     _median_spread([r["best_latency_ms"] for r in ref]),
                     _median_spread([r["best_latency_ms"] for r in by.get("D(best)", [])]),
-                    _median_spread([r["best_latency_ms"] for r in ours]),
+                    _median_spread([r["best_latency_ms"] for r in ours]) + _none_note(ours),
                     _ratio_spread(speed),
                     _ratio_spread(area),
                     _median_spread([r["optimum_ms"] for r in ours]),
@@ -319,6 +320,12 @@ def across(
     geo = [_geomean(speedups), _geomean(area_ratios)]
     lines.append("| geometric mean | | | | " + " | ".join(geo) + " | | | | |")
     return "\n".join(lines) + "\n"
+
+
+def _none_note(rows: list[dict[str, Any]]) -> str:
+    """Seeds that verified no feasible design: the medians are over the others."""
+    none = sum(1 for r in rows if r["best_latency_ms"] is None)
+    return f"; no feasible design on {none} of {len(rows)} seeds" if none else ""
 
 
 def _ratio_spread(values: list[float]) -> str:
