@@ -48,9 +48,13 @@ def diagnose(compare_dir: Path) -> list[dict]:
         s_top = score(ex.designs)
         # Where the true top-128 would rank among the proposals, by the surrogate's score.
         above = np.array([(s_cand > s).sum() for s in s_top])
+        reasons = [str(r) for r in cand.column("reason").to_pylist() if r]
+        main = max(set(reasons), key=reasons.count) if reasons else ""
         out.append(
             {
                 "run": run.name,
+                "infeasible_share": float(1 - feasible.mean()),
+                "main_reason": main,
                 "optimum_ms": ex.optimum_ms,
                 "best_verified_ms": float(lat[feasible].min()) if feasible.any() else None,
                 "top_proposal_ms": float(lat[0]) if feasible[0] else None,
@@ -66,9 +70,22 @@ def diagnose(compare_dir: Path) -> list[dict]:
 
 
 def main(argv: list[str]) -> int:
+    print(
+        "| task | seed | regret | proposals infeasible (main reason) | optimum's rank by the "
+        "surrogate among the 128 proposals | true top-128 scored above every proposal |"
+    )
+    print("| --- | --- | ---: | ---: | ---: | ---: |")
     for d in argv:
         for r in diagnose(Path(d)):
-            print(json.dumps(r))
+            regret = (f"{r['best_verified_ms'] / r['optimum_ms'] - 1:+.2%}"
+                      if r["best_verified_ms"] else "no feasible design")  # fmt: skip
+            rank = r["optimum_rank_among_proposals"]
+            print(
+                f"| {'+'.join(r['apps'])} | {r['run'].removeprefix('prime-seed')} | {regret} | "
+                f"{r['infeasible_share']:.0%} ({r['main_reason'] or '-'}) | "
+                f"{rank if rank <= 128 else 'below all 128'} | "
+                f"{r['true_top128_scored_above_every_proposal']} |"
+            )
     return 0
 
 
