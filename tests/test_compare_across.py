@@ -46,3 +46,17 @@ def test_across_names_a_comparison_without_the_method(tmp_path: Path) -> None:
     a = _comparison(tmp_path / "a", 2.0, 20.0, [(1.0, 10.0)])
     with pytest.raises(InvalidArgumentError, match="no 'naive' rows"):
         across([("a", a)], method="naive")
+
+
+def test_figures_have_titles_and_one_colour_per_method() -> None:
+    from prime_rs.compare import CompareSettings
+    from prime_rs.compare.plots import colours, title
+
+    ten = CompareSettings(apps=["mobilenet_v2", "unet", "resnet50", "rnnt_encoder"], seeds=[0, 1])
+    assert title(ten, "What") == "What\n4 applications, area ≤ 27 mm², seeds 0,1"
+    one = CompareSettings(apps=["mobilenet_v2"], area_budget=100.0, seeds=[3])
+    assert title(one, "What").endswith("mobilenet_v2, area ≤ 100 mm², seeds 3")
+    methods = ["random_search", "prime", "naive", "D(best)", "edgetpu_reference", "all designs",
+               "regularized_evolution", "bayesian_optimization", "prime", "random_search"]  # fmt: skip
+    c = colours(methods)
+    assert list(c) == list(dict.fromkeys(methods)) and len(set(c.values())) == len(c)

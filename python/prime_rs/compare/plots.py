@@ -10,7 +10,20 @@ import numpy as np
 if TYPE_CHECKING:
     from prime_rs.compare.settings import CompareSettings
 
-__all__ = ["write_plots"]
+__all__ = ["colours", "title", "write_plots"]
+
+
+def title(settings: CompareSettings, what: str) -> str:
+    """A figure's title: what it shows, for which task, budget and seeds (a task of many
+    applications is named by their count: ten names do not fit a title)."""
+    task = settings.task_name if len(settings.apps) <= 3 else f"{len(settings.apps)} applications"
+    seeds = ",".join(map(str, settings.seeds))
+    return f"{what}\n{task}, area ≤ {settings.area_budget:g} mm², seeds {seeds}"
+
+
+def colours(methods: list[str]) -> dict[str, str]:
+    """One colour per method, the same in every figure of a comparison."""
+    return {m: f"C{i % 10}" for i, m in enumerate(dict.fromkeys(methods))}
 
 
 def write_plots(
@@ -30,7 +43,10 @@ def write_plots(
 
     plots = out_dir / "plots"
     plots.mkdir(exist_ok=True)
-    fig, ax = plt.subplots(figsize=(6.5, 4))
+    colour = colours(
+        [*curves, "prime", "naive", *(r["method"] for r in rows if "@" not in r["method"])]
+    )
+    fig, ax = plt.subplots(figsize=(6.5, 4.4))
     for method, runs_ in curves.items():
         for j, (calls, lat) in enumerate(runs_):
             ok = np.isfinite(lat)
@@ -39,7 +55,7 @@ def write_plots(
                 lat[ok],
                 where="post",
                 alpha=0.7,
-                color=f"C{list(curves).index(method)}",
+                color=colour[method],
                 label=method if j == 0 else None,
             )
     for method, marker in (("prime", "*"), ("naive", "x")):
@@ -49,7 +65,14 @@ def write_plots(
             if r["method"] == method and r["best_latency_ms"] is not None
         ]
         if pts:
-            ax.scatter(*zip(*pts, strict=True), marker=marker, s=80, zorder=5, label=method)
+            ax.scatter(
+                *zip(*pts, strict=True),
+                marker=marker,
+                s=80,
+                zorder=5,
+                color=colour[method],
+                label=method,
+            )
     for method, style in (("D(best)", ":"), ("edgetpu_reference", "--")):
         vals = [
             r["best_latency_ms"] for r in rows if r["method"] == method and r["best_latency_ms"]
@@ -62,9 +85,10 @@ def write_plots(
     ax.set_xscale("log")
     # Latency spans orders of magnitude between the first random designs and the optimum.
     ax.set_yscale("log")
+    ax.set_title(title(settings, "Best verified latency against simulator calls"), fontsize=9)
     _finish(plt, fig, ax, "simulator calls", "best latency so far (ms)", plots / "best_so_far.png")
 
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = plt.subplots(figsize=(6, 4.4))
     seen = set()
     for r in rows:
         if r["best_latency_ms"] is None or r["area_mm2"] is None or "@" in r["method"]:
@@ -75,11 +99,12 @@ def write_plots(
             r["area_mm2"],
             r["best_latency_ms"],
             s=18,
-            color=f"C{sorted({x['method'] for x in rows}).index(r['method']) % 10}",
+            color=colour[r["method"]],
             label=label,
         )
-    ax.axvline(settings.area_budget, ls="--", color="grey", lw=1)
+    ax.axvline(settings.area_budget, ls="--", color="grey", lw=1, label="area budget")
     ax.set_yscale("log")
+    ax.set_title(title(settings, "Each method's chosen design, per seed"), fontsize=9)
     _finish(
         plt,
         fig,
@@ -91,6 +116,12 @@ def write_plots(
 
 
 def _finish(plt: Any, fig: Any, ax: Any, xlabel: str, ylabel: str, path: Path) -> None:
+    from matplotlib.ticker import FuncFormatter
+
+    # Plain numbers on the log latency axis: "1.2", not matplotlib's "1.2 x 10^0".
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    ax.yaxis.set_major_formatter(plain)
+    ax.yaxis.set_minor_formatter(plain)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=7)
