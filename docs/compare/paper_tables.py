@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 import prime_rs
+from prime_rs import SPACE
 from prime_rs.compare.tables import across, load_results
 from prime_rs.run.evaluation import task_optimum
 from prime_rs.task import Task
@@ -35,14 +36,6 @@ def _median_seed_best(out: Path, method: str = "prime") -> tuple[int, dict]:
     )
     seed = rows[len(rows) // 2]["seed"]
     return seed, json.loads((out / "runs" / f"{method}-seed{seed}" / "best.json").read_text())
-
-
-def _design_text(values: dict) -> str:
-    v = values
-    return (f"{v['pe_x']}x{v['pe_y']} PEs, {v['cores_per_pe']} cores, {v['simd_lanes']} lanes, "
-            f"PE mem {v['pe_memory'] // 1024} KiB, core {v['core_memory'] // 1024} KiB, "
-            f"param {v['parameter_memory'] // 1024} KiB, act {v['activation_memory'] // 1024} KiB, "
-            f"{v['dram_bandwidth']} GB/s")  # fmt: skip
 
 
 def per_application(out: Path, apps: list[str], budget: float) -> str:
@@ -70,9 +63,8 @@ def per_application(out: Path, apps: list[str], budget: float) -> str:
                  + f" | {geo[names[0]] / geo[names[1]]:.2f}x |")  # fmt: skip
     lines += ["", "| design | parameters | area (mm²) |", "| --- | --- | ---: |"]
     for n, d in designs.items():
-        values = {p.name: int(v) for p, v in zip(prime_rs.SPACE.params,
-                  prime_rs.SPACE.to_values(d)[0], strict=True)}  # fmt: skip
-        lines.append(f"| {n} | {_design_text(values)} | {float(prime_rs.area(d)[0]):.2f} |")
+        text = ", ".join(f"{k}={v}" for k, v in SPACE.describe(d).as_dict().items())
+        lines.append(f"| {n} | {text} | {float(prime_rs.area(d)[0]):.2f} |")
     return "\n".join(lines) + "\n"
 
 

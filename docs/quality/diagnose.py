@@ -20,20 +20,13 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
-from prime_rs import SPACE, train
+from prime_rs import train
 from prime_rs.run.evaluation import task_optimum
 from prime_rs.run.optimize import surrogate_objective
 from prime_rs.task import Task
 
 
-def _designs(table) -> np.ndarray:
-    values = np.stack([np.asarray(table.column(p.name), np.float64) for p in SPACE.params], 1)
-    return SPACE.from_values(values)
-
-
 def diagnose(compare_dir: Path) -> list[dict]:
-    config = json.loads((compare_dir / "results.json").read_text())
-    apps = sorted({r["task"] for r in config})[0].split("+")
     out = []
     for run in sorted((compare_dir / "runs").glob("prime-seed*")):
         best = json.loads((run / "best.json").read_text())
@@ -63,7 +56,7 @@ def diagnose(compare_dir: Path) -> list[dict]:
                 "optimum_rank_among_proposals": int(above[0]) + 1,
                 "true_top128_scored_above_every_proposal": int((above == 0).sum()),
                 "true_top128_median_rank": float(np.median(above)) + 1,
-                "apps": apps,
+                "apps": list(task.applications),
             }
         )
     return out
