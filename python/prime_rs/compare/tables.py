@@ -94,8 +94,12 @@ def write_results(
     plots.write_plots(out_dir, rows, settings, curves)
 
 
+def _finite(values: list[Any]) -> list[float]:
+    return [v for v in values if v is not None and np.isfinite(v)]
+
+
 def _median_spread(values: list[float]) -> str:
-    vals = [v for v in values if v is not None and np.isfinite(v)]
+    vals = _finite(values)
     if not vals:
         return "—"
     med = float(np.median(vals))
@@ -105,7 +109,7 @@ def _median_spread(values: list[float]) -> str:
 
 
 def _measure_spread(values: list[Any], fmt: str) -> str:
-    vals = [v for v in values if v is not None and np.isfinite(v)]
+    vals = _finite(values)
     if not vals:
         return "—"
     med = format(float(np.median(vals)), fmt)
@@ -194,11 +198,7 @@ def summary(
         note += "\n\n" + optimum_note(optimum, unit)
     elif measured:
         opt = next(r["optimum_ms"] for r in rows if r.get("optimum_ms") is not None)
-        note += (
-            f"\nTrue optimum: {opt:.4g} {unit}. Regret = best / optimum - 1; gap closed = "
-            "(D(best) - best) / (D(best) - optimum); quantile = the share of the feasible "
-            "designs at least as fast as the best."
-        )
+        note += f"\nTrue optimum: {opt:.4g} {unit}. {_MEASURES_NOTE}"
     return {
         "title": f"{task} (area ≤ {settings.area_budget:g} mm², seeds "
         f"{','.join(map(str, settings.seeds))})",
@@ -237,6 +237,12 @@ def summary_markdown(
     return "\n".join(lines) + "\n"
 
 
+_MEASURES_NOTE = (
+    "Regret = best / optimum - 1; gap closed = (D(best) - best) / (D(best) - optimum); "
+    "quantile = the share of the feasible designs at least as fast as the best."
+)
+
+
 def optimum_note(ex: Exhaustive, unit: str = "ms") -> str:
     """What the measured columns are measured against."""
     if not ex.feasible:
@@ -249,9 +255,7 @@ def optimum_note(ex: Exhaustive, unit: str = "ms") -> str:
         f"feasible on every application among the {ex.in_budget:,} of the space's "
         f'{ex.space_size:,} within the budget (the row "all designs": it simulated every '
         "design within the budget, one simulator call each). "
-        "Regret = best / optimum - 1; gap closed = (D(best) - best) / (D(best) - optimum); "
-        "quantile = the share of the feasible designs at least as fast as the best. The optimum "
-        "was computed after every method ran, for evaluation only."
+        f"{_MEASURES_NOTE} The optimum was computed after every method ran, for evaluation only."
     )
 
 
@@ -334,7 +338,7 @@ def _ratio_spread(values: list[float]) -> str:
 
 
 def _finite_median(values: list[Any]) -> float | None:
-    vals = [v for v in values if v is not None and np.isfinite(v)]
+    vals = _finite(values)
     return float(np.median(vals)) if vals else None
 
 
