@@ -98,6 +98,7 @@ def load(name_or_path: str | os.PathLike[str] | Workload) -> Workload:
     return Workload.load(key)
 
 
+@functools.cache
 def _example_files() -> dict[str, importlib.resources.abc.Traversable]:
     folder = importlib.resources.files("prime_rs") / "example_workloads"
     return {
@@ -129,10 +130,8 @@ def example_text(name: str) -> str:
 def example(name: str) -> Workload:
     """An example workload (see :func:`examples`), parsed from the packaged file; its
     ``source`` is ``<example:NAME>``, never a machine path."""
-    f = _example_file(name)
-    return Workload.parse(
-        f.read_text(encoding="utf-8"), Path(f.name).suffix[1:], f"<example:{name}>"
-    )
+    fmt = Path(_example_file(name).name).suffix[1:]
+    return Workload.parse(example_text(name), fmt, f"<example:{name}>")
 
 
 def from_layers(name: str, layers: Sequence[Mapping[str, Any]], description: str = "") -> Workload:
