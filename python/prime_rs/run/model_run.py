@@ -56,6 +56,18 @@ class ModelRun:
         t = self.train_config
         return t.get("alpha") == 0 and t.get("beta") == 0 and not t.get("alpha_dual")
 
+    def tuning(self, settings: Any) -> Any:
+        """``settings`` (an :class:`~prime_rs.run.OptimizeSettings`) with this run's model and
+        training tables: fine-tuning the reused model (``--rounds``) rebuilds its architecture
+        and keeps its objective, not the defaults."""
+        from prime_rs.run.settings import MODEL_DERIVED, TRAIN_DERIVED
+
+        return dataclasses.replace(
+            settings,
+            model={k: v for k, v in self.model_config.items() if k not in MODEL_DERIVED},
+            train={k: v for k, v in self.train_config.items() if k not in TRAIN_DERIVED},
+        )
+
     def check(self, ds: Any, learn: list[str], zero_shot: bool) -> None:
         """Refuse (InvalidArgumentError) data of another world or content, or another set
         of applications than the model learned."""

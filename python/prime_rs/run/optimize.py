@@ -44,7 +44,7 @@ from prime_rs.run.artifacts import Proposals
 from prime_rs.run.logged import _in_data, cached_dataset, dataset_best, logged_best, logged_top
 from prime_rs.run.model_run import read_model_run
 from prime_rs.run.prepare import check_resume, prepare
-from prime_rs.run.settings import MODEL_DERIVED, TRAIN_DERIVED, OptimizeSettings
+from prime_rs.run.settings import OptimizeSettings
 from prime_rs.space import SPACE
 from prime_rs.task import Evaluation, Task
 
@@ -154,24 +154,14 @@ def run_optimize(
         }
         meta["world"] = {"description": world.describe(), **world.to_metadata()}
 
+    # A reused model is fine-tuned (--rounds) as it was trained; the rounds' own step count,
+    # seed and warm-up come in as ``extra``.
+    fit_settings = settings if reused is None else reused.tuning(settings)
+
     def fit(dataset: Any, out_dir: Path, **extra: Any) -> Any:
         return _train(
-            settings, task, learn, out_dir, resume, show_progress, contexts, dataset, **extra
+            fit_settings, task, learn, out_dir, resume, show_progress, contexts, dataset, **extra
         )
-
-    if reused is not None:
-        # Fine-tuning a reused model (--rounds) keeps the model and objective it was trained
-        # with; the rounds' own step count, seed and warm-up come in as ``extra``.
-        tuned = dataclasses.replace(
-            settings,
-            model={k: v for k, v in reused.model_config.items() if k not in MODEL_DERIVED},
-            train={k: v for k, v in reused.train_config.items() if k not in TRAIN_DERIVED},
-        )
-
-        def fit(dataset: Any, out_dir: Path, **extra: Any) -> Any:
-            return _train(
-                tuned, task, learn, out_dir, resume, show_progress, contexts, dataset, **extra
-            )
 
     with timer("train"):
         naive = reused.naive if reused is not None else settings.naive
