@@ -62,6 +62,11 @@ def field_default(name: str) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
+def field_option(*flags: str, field: str, **kw: Any) -> Any:
+    """A flag of a top-level setting, its help and default from the config schema."""
+    return typer.Option(*flags, help=field_help(field), show_default=field_default(field), **kw)
+
+
 def table_default(key: str) -> str:
     """The config schema's default of a table setting (``"train.steps"``), as ``--help`` shows
     it: commands that take one table setting as their own flag show the one default."""
@@ -450,6 +455,13 @@ ConfigOpt = Annotated[
         show_default=False,
     ),
 ]
+StepsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--steps", help="Training steps.", show_default=table_default("train.steps"), min=1
+    ),
+]
+AreaBudgetOpt = Annotated[float | None, field_option("--area-budget", field="area_budget")]
 OverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")]
 #: --train-apps of the commands with a zero-shot task (optimize, propose, compare).

@@ -35,15 +35,7 @@ def compare(
     ] = None,
     zero_shot: Annotated[bool, typer.Option("--zero-shot", help="Zero-shot task.")] = False,
     train_apps: common.TrainAppsOpt = None,
-    steps: Annotated[
-        int | None,
-        typer.Option(
-            "--steps",
-            help="Training steps.",
-            show_default=common.table_default("train.steps"),
-            min=1,
-        ),
-    ] = None,
+    steps: common.StepsOpt = None,
     candidates: Annotated[
         int | None,
         typer.Option("--candidates", help="K: candidates verified.", show_default="128", min=1),

@@ -21,40 +21,19 @@ def optimize(
             show_default=common.field_default("apps"),
         ),
     ] = None,
-    area_budget: Annotated[
-        float | None,
-        typer.Option(
-            "--area-budget",
-            help=common.field_help("area_budget"),
-            show_default=common.field_default("area_budget"),
-        ),
-    ] = None,
+    area_budget: common.AreaBudgetOpt = None,
     data: common.DataOpt = None,
     data_seed: Annotated[
         int | None,
-        typer.Option(
-            "--data-seed",
-            help=common.field_help("data_seed"),
-            show_default=common.field_default("data_seed"),
-            min=0,
-        ),
+        common.field_option("--data-seed", field="data_seed", min=0),
     ] = None,
     dataset_designs: Annotated[
         int | None,
-        typer.Option(
-            "--dataset-designs",
-            help=common.field_help("dataset_designs"),
-            show_default=common.field_default("dataset_designs"),
-            min=1,
-        ),
+        common.field_option("--dataset-designs", field="dataset_designs", min=1),
     ] = None,
     dataset_mode: Annotated[
         Literal["random", "search"] | None,
-        typer.Option(
-            "--dataset-mode",
-            help=common.field_help("dataset_mode"),
-            show_default=common.field_default("dataset_mode"),
-        ),
+        common.field_option("--dataset-mode", field="dataset_mode"),
     ] = None,
     seed: common.SeedOpt = None,
     out: Annotated[
@@ -78,12 +57,7 @@ def optimize(
     ] = False,
     rounds: Annotated[
         int | None,
-        typer.Option(
-            "--rounds",
-            help=common.field_help("rounds"),
-            show_default=common.field_default("rounds"),
-            min=1,
-        ),
+        common.field_option("--rounds", field="rounds", min=1),
     ] = None,
     finetune_steps: Annotated[
         int | None,
@@ -96,11 +70,7 @@ def optimize(
     ] = None,
     optimum: Annotated[
         bool | None,
-        typer.Option(
-            "--optimum/--no-optimum",
-            help=common.field_help("optimum"),
-            show_default=common.field_default("optimum"),
-        ),
+        common.field_option("--optimum/--no-optimum", field="optimum"),
     ] = None,
     oracle: common.OracleOpt = None,
     force_oracle: common.ForceOracleOpt = None,

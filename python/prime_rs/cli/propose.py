@@ -24,14 +24,7 @@ def propose(
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Output directory (proposals.csv, ...).")
     ],
-    area_budget: Annotated[
-        float | None,
-        typer.Option(
-            "--area-budget",
-            help=common.field_help("area_budget"),
-            show_default=common.field_default("area_budget"),
-        ),
-    ] = None,
+    area_budget: common.AreaBudgetOpt = None,
     seed: common.SeedOpt = None,
     naive: Annotated[bool, typer.Option("--naive", help=common.field_help("naive"))] = False,
     zero_shot: Annotated[

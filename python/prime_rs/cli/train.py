@@ -25,15 +25,7 @@ def train(
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Run directory (metrics.jsonl, checkpoints).")
     ],
-    steps: Annotated[
-        int | None,
-        typer.Option(
-            "--steps",
-            help="Training steps.",
-            show_default=common.table_default("train.steps"),
-            min=1,
-        ),
-    ] = None,
+    steps: common.StepsOpt = None,
     seed: common.SeedOpt = None,
     area_budget: Annotated[
         float,
