@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _subspaces import FIXED
 from typer.testing import CliRunner
 
 import prime_rs
@@ -23,15 +24,6 @@ from prime_rs.errors import InvalidArgumentError, UnknownWorkloadError
 from prime_rs.ground_truth import Exhaustive, exhaustive, fingerprint
 from prime_rs.task import Task, objective_from_latency
 
-#: 10·10·7·10·7 = 49,000 designs: per-core memories and bandwidth fixed small enough that many
-#: designs are infeasible.
-FIXED = {
-    "core_memory": 16384,
-    "instruction_memory": 4096,
-    "parameter_memory": 32768,
-    "activation_memory": 8192,
-    "dram_bandwidth": 25,
-}
 #: The same memories, too small for MobileNetV2: nothing is feasible.
 NOTHING_FEASIBLE = {
     "core_memory": 8192,

@@ -10,19 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _subspaces import FIXED
 
 from prime_rs import ground_truth
 from prime_rs.executors import LocalExecutor
 from prime_rs.ground_truth import exhaustive
 
-#: A sub-space of 49,000 designs (the memories and the bandwidth fixed).
-FIXED = {
-    "core_memory": 16384,
-    "instruction_memory": 4096,
-    "parameter_memory": 32768,
-    "activation_memory": 8192,
-    "dram_bandwidth": 25,
-}
 APPS = ["mobilenet_v2", "unet"]
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from _subspaces import FIXED
 from typer.testing import CliRunner
 
 import prime_rs
@@ -40,14 +41,6 @@ MEASURE_KEYS = {
     "gap_closed",
     "quantile",
     "median_regret",
-}
-#: A small sub-space (as in tests/test_ground_truth.py) for brute-force checks.
-FIXED = {
-    "core_memory": 16384,
-    "instruction_memory": 4096,
-    "parameter_memory": 32768,
-    "activation_memory": 8192,
-    "dram_bandwidth": 25,
 }
 
 
