@@ -9,7 +9,13 @@ import pytest
 
 from prime_rs import SPACE
 from prime_rs.errors import InvalidArgumentError
-from prime_rs.model import ModelConfig, apply_batch, build_model, sinusoidal_positions
+from prime_rs.model import (
+    ModelConfig,
+    apply_batch,
+    build_model,
+    dropout_mask,
+    sinusoidal_positions,
+)
 
 BLOCKS = tuple(SPACE.cardinalities)
 TINY = {"d_model": 16, "n_heads": 2, "ffn_dim": 32, "head_hidden": (32,), "n_layers": 1}
@@ -93,6 +99,37 @@ def test_dropout_only_with_a_key() -> None:
     a = apply_batch(m, x, c, jax.random.key(1))
     b = apply_batch(m, x, c, jax.random.key(2))
     assert not np.allclose(a, b)
+
+
+@pytest.mark.parametrize("keep", [0.9, 0.5, 0.02])
+def test_dropout_mask_keeps_each_element_with_the_given_probability(keep: float) -> None:
+    n = 400_000
+    m = np.asarray(dropout_mask(jax.random.key(7, impl="rbg"), (n,), keep))
+    # Binomial(n, keep): 5 standard deviations either side.
+    assert abs(m.mean() - keep) < 5 * np.sqrt(keep * (1 - keep) / n)
+
+
+def test_dropout_mask_is_a_pure_function_of_the_key_and_uncorrelated() -> None:
+    shape = (512, 10, 64)
+    k1, k2 = jax.random.key(1, impl="rbg"), jax.random.key(2, impl="rbg")
+    a, b = np.asarray(dropout_mask(k1, shape, 0.5)), np.asarray(dropout_mask(k2, shape, 0.5))
+    np.testing.assert_array_equal(a, np.asarray(dropout_mask(k1, shape, 0.5)))
+    assert a.shape == shape and a.dtype == np.bool_
+    flat_a, flat_b = a.ravel().astype(float), b.ravel().astype(float)
+    tol = 5 / np.sqrt(flat_a.size)
+    # Two keys, and neighbouring elements (along every axis) under one key, are uncorrelated,
+    # and the masks of two keys are not shifts of each other.
+    assert abs(np.corrcoef(flat_a, flat_b)[0, 1]) < tol
+    for axis in range(3):
+        x, y = np.moveaxis(a, axis, 0)[1:].ravel(), np.moveaxis(a, axis, 0)[:-1].ravel()
+        assert abs(np.corrcoef(x.astype(float), y.astype(float))[0, 1]) < 2 * tol
+    for shift in (1, 64, 640):
+        assert abs(np.corrcoef(flat_a[shift:], flat_b[:-shift])[0, 1]) < 2 * tol
+
+
+def test_dropout_mask_refuses_a_counter_overflow() -> None:
+    with pytest.raises(InvalidArgumentError, match="2\\*\\*32"):
+        dropout_mask(jax.random.key(0, impl="rbg"), (2**16, 2**16), 0.9)
 
 
 def test_contextual_model_depends_on_the_context() -> None:

@@ -166,8 +166,9 @@ def _register() -> None:
 
 
 def main() -> None:
-    from prime_rs.cli.common import stop_on_sigterm
+    from prime_rs.cli.common import keep_compiled_programs, stop_on_sigterm
 
+    keep_compiled_programs()  # before any command imports JAX
     _register()
     stop_on_sigterm()
     app()

@@ -158,6 +158,29 @@ def stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
+def keep_compiled_programs() -> None:
+    """Let XLA keep the programs it compiles on disk, under ``$PRIME_RS_CACHE/jax``: a run
+    after the first skips the ~10 s of CPU that compiling the model and its training step
+    takes (docs/performance/training.md). A cached program is the one XLA would compile, so
+    results do not change. Installed by the ``prime-rs`` entry point only, before JAX is
+    imported: it is a process-wide setting, and a library does not take those over. A
+    ``JAX_COMPILATION_CACHE_DIR`` of the user's wins; ``PRIME_RS_JAX_CACHE=0`` turns it off.
+    JAX creates the folder, and runs without the cache if it cannot."""
+    import os
+
+    if (
+        os.environ.get("PRIME_RS_JAX_CACHE", "1") == "0"
+        or "JAX_COMPILATION_CACHE_DIR" in os.environ
+    ):
+        return
+    from prime_rs.runs import cache_dir
+
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = str(cache_dir() / "jax")
+    # JAX's default keeps only programs that took over a second to compile; the model's
+    # dozens of small eager programs cost as much in total as the training step.
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+
+
 @contextmanager
 def cli_errors(resume_out: Path | None = None, kept_in: Path | None = None) -> Iterator[None]:
     """PrimeError -> `error: <message>` on stderr and its exit code (2 for input errors);
