@@ -72,8 +72,11 @@ def test_each_round_verifies_k_designs_never_verified_before(three: Any) -> None
 def test_the_curve_is_the_best_so_far(three: Any) -> None:
     records = read_rounds(three.run_dir)
     so_far = [r["best_so_far_ms"] for r in records]
-    assert all(b is not None for b in so_far)
-    assert all(later <= earlier for earlier, later in itertools.pairwise(so_far))
+    # None until a round verifies a feasible design (a tiny model may miss in round 1), then
+    # defined in every later round and never rising.
+    first = next(i for i, b in enumerate(so_far) if b is not None)
+    assert all(b is None for b in so_far[:first]) and None not in so_far[first:]
+    assert all(later <= earlier for earlier, later in itertools.pairwise(so_far[first:]))
     per_round = [r["best_latency_ms"] for r in records if r["best_latency_ms"] is not None]
     assert so_far[-1] == min(per_round) == three.best["latency_ms"]["mean"]
     md = (three.run_dir / "report.md").read_text()
