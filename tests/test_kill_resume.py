@@ -19,7 +19,10 @@ from prime_rs.data.generation import BLOCK, parts_dir, write_generated
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "PRIME_RS_CACHE": str(tmp_path / "cache"), "JAX_PLATFORMS": "cpu"}
+    # The compiled-program cache lives in the test's cache too (see the train test).
+    mine = ("JAX_COMPILATION_CACHE_DIR", "PRIME_RS_JAX_CACHE")
+    env = {k: v for k, v in os.environ.items() if k not in mine}
+    return {**env, "PRIME_RS_CACHE": str(tmp_path / "cache"), "JAX_PLATFORMS": "cpu"}
 
 
 def _cli(*args: str) -> list[str]:

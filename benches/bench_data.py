@@ -1,6 +1,6 @@
 """Throughput of the data layer: the PRIME TFRecord import, stage by stage, and `generate`.
 
-    python -m pytest benches/data_throughput.py --benchmark-enable --benchmark-group-by=group \
+    python -m pytest benches/bench_data.py --benchmark-enable --benchmark-group-by=group \
         --benchmark-columns=mean,stddev,rounds
 
 Import benchmarks read one PRIME-schema folder of 1,000,000 records (written once per run by
