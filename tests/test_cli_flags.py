@@ -4,6 +4,7 @@ bad item of a comma list is an input error (exit 2), not a traceback."""
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import sys
 from typing import Any
@@ -84,8 +85,11 @@ def test_version_and_completion() -> None:
     res = runner.invoke(app, ["--version"])
     assert res.exit_code == 0 and res.stdout.strip() == f"prime-rs {prime_rs.__version__}"
     assert "--install-completion" in _help()
+    # typer finds the shell among the process's ancestors (with shellingham installed it ignores
+    # a shell named on the command line), so run it from a bash that stays its parent: the
+    # "; exit" keeps bash from exec-ing the command in its place.
     out = subprocess.run(
-        [sys.executable, "-m", "prime_rs", "--show-completion", "bash"],
+        ["bash", "-c", f"{shlex.quote(sys.executable)} -m prime_rs --show-completion; exit $?"],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert out.returncode == 0 and "complete" in out.stdout, out.stderr

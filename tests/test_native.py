@@ -192,9 +192,12 @@ def test_workload_arguments_are_typed(bad, tmp_path: Path) -> None:
 # --- Ctrl-C and fork --------------------------------------------------------------------------
 
 _LONG_SIMULATE = """
-import sys, time
+import signal, sys, time
 import numpy as np
 import prime_rs
+# A command started in the background by a non-interactive shell inherits SIGINT ignored, and
+# Python then keeps it so: restore the handler a terminal's process has.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 layers = [{"type": "dense", "in_features": 64, "out_features": 64}] * 256
 wl = prime_rs.workloads.from_layers("deep", layers)
 top = np.array(prime_rs.SPACE.cardinalities, dtype=np.uint8) - 1  # feasible: simulated in full
