@@ -1,8 +1,9 @@
 """Would an ensemble of surrogates close the gap to the optimum (issue 10 item 4)? Measured
 offline from finished `compare` runs (docs/compare/paper.sh): each task's three PRIME runs
 trained three surrogates on the same logs, differing only in their seed (initialisation,
-batches, dropout). This searches their combined score with the settings of the runs
-(population 512, 80 generations, K = 128, warm start from the logged best, search seeds 0-2),
+batches, dropout). This searches their combined score with the settings of the runs (their config.toml: for
+paper.sh population 512, 80 generations, K = 128; warm start from the logged best; search
+seeds 0-2),
 verifies the K proposals with the simulator and only then reads the true optimum (evaluation
 only). The ensemble costs three trainings for the same 128 oracle calls.
 
@@ -14,6 +15,7 @@ standard deviation (a design the models disagree on counts less).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import statistics
 import sys
@@ -33,12 +35,11 @@ SEEDS = (0, 1, 2)
 
 def ensemble(compare_dir: Path) -> dict[str, list[float | None]]:
     runs = sorted((compare_dir / "runs").glob("prime-seed*"))
-    best = json.loads((runs[0] / "best.json").read_text())
-    meta = json.loads((runs[0] / "meta.json").read_text())
-    task = Task(best["applications"], area_budget=best["area_budget_mm2"])
+    # Each run's config.toml holds its search settings and the logged data it trained on.
+    base = OptimizeSettings.from_toml(runs[0] / "config.toml")
+    task = Task(base.apps, area_budget=base.area_budget)
     scores = [surrogate_objective(train.load(r / "model"), task) for r in runs]
-    ds = data.load(meta["dataset"]["path"])
-    init = dataset_best(ds, task)[0].designs
+    init = dataset_best(data.load(base.data), task)[0].designs
 
     def mean(d: np.ndarray) -> np.ndarray:
         return np.mean([s(d) for s in scores], axis=0)
@@ -51,14 +52,7 @@ def ensemble(compare_dir: Path) -> dict[str, list[float | None]]:
     for name, score in (("mean", mean), ("pessimistic", pessimistic)):
         out[name] = []
         for seed in SEEDS:
-            settings = OptimizeSettings(
-                apps=list(task.applications),
-                area_budget=task.area_budget,
-                seed=seed,
-                population=512,
-                generations=80,
-                candidates=128,
-            )
+            settings = dataclasses.replace(base, seed=seed)
             res = search_designs(settings, task, score, init, [])
             ev = task.evaluate(res.designs)
             lat = np.asarray(ev.mean_latency_ms, np.float64)[ev.valid]
