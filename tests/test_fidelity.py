@@ -109,12 +109,18 @@ def test_analyze_writes_the_tables_of_this_model(
     rows = [line for line in summary.splitlines() if line.startswith("| ")][2:]
     before = json.loads((summaries / "prime-before.json").read_text())
     after_json = json.loads((summaries / "prime-after.json").read_text())
-    assert [t["key"] for t in after_json["targets"]] == [t["key"] for t in before["targets"]]
-    assert len(rows) == len(before["targets"]) and "not run" not in summary
-    for line in rows:
-        assert re.search(
-            r"(pass|\*\*fail\*\*|not judged) \| .*(pass|\*\*fail\*\*|not judged) \|$", line
-        )
+    before_keys = [t["key"] for t in before["targets"]]
+    after_keys = [t["key"] for t in after_json["targets"]]
+    # Every target of the first model is judged again, in the same order; targets added since
+    # (the resident-activation comparisons) were never run on it, and say so.
+    assert [k for k in after_keys if k in before_keys] == before_keys
+    assert len(rows) == len(after_keys) > len(before_keys)
+    verdict = r"(pass|\*\*fail\*\*|not judged)"
+    for line, key in zip(rows, after_keys, strict=True):
+        if key in before_keys:
+            assert re.search(rf"{verdict} \| .*{verdict} \|$", line), line
+        else:
+            assert "resident" in key and re.search(rf"\| not run \| .*{verdict} \|$", line), line
     # Rerunning gives the same document.
     assert analyze_main("--label", "after", "--doc", doc, "--summary-dir", summaries) == 0
     assert doc.read_text() == text
@@ -150,3 +156,33 @@ def test_a_label_made_by_another_model_is_kept(
     assert "was made by model 0000000000000000" in capsys.readouterr().err
     assert doc.read_text() == original
     assert json.loads((summaries / "prime-before.json").read_text()) == stale
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["run"].update(activations="dram"), "holds run"),
+        (lambda d: d["layers"][3].update(ideal_temporal_cycle=1.0), "moved with activation"),
+    ],
+    ids=["another-placement", "array-use-moved"],
+)
+def test_a_resident_run_that_does_not_match_is_refused(
+    analyze_main: Callable[..., int],
+    doc: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    change: Callable[[dict], None],
+    message: str,
+) -> None:
+    """The resident-activation runs must be what their names say and must differ from the
+    DRAM-flow runs in the memory terms only."""
+    results = tmp_path / "results"
+    shutil.copytree(RESULTS, results)
+    path = results / "zigzag-mobilenet_v2-4096-25gbps-dw-res.json"
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+    original = doc.read_text()
+    assert analyze_main("--label", "after", "--doc", doc, "--results", results) == 2
+    assert message in capsys.readouterr().err
+    assert doc.read_text() == original

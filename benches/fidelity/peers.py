@@ -101,6 +101,16 @@ def zigzag_hardware(run: Run) -> tuple[dict[str, Any], list[dict[str, Any]], int
         }
 
     o_all = ["O, fh", "O, tl", "O, fl", "O, th"]
+    if run.activations == "dram":
+        dram_operands = ["I1", "I2", "O"]
+        dram_alloc = ["I1, fh", "I1, tl", "I2, fh", "I2, tl", *o_all]
+    elif run.activations == "resident":
+        # The activation SRAM is the top of the I1 and O hierarchies: inputs start there and
+        # outputs stay there, so DRAM moves the weights only.
+        dram_operands = ["I2"]
+        dram_alloc = ["I2, fh", "I2, tl"]
+    else:
+        raise ValueError(f"unknown activation placement {run.activations!r}")
     arch = {
         "name": f"edge_tpu_like_{run.macs}",
         "memories": {
@@ -154,14 +164,14 @@ def zigzag_hardware(run: Run) -> tuple[dict[str, Any], list[dict[str, Any]], int
                 10_000_000_000,
                 700,
                 750,
-                ["I1", "I2", "O"],
+                dram_operands,
                 [
                     port(
                         "rw_port_1",
                         "read_write",
                         min(64, dram_bits),
                         dram_bits,
-                        ["I1, fh", "I1, tl", "I2, fh", "I2, tl", *o_all],
+                        dram_alloc,
                     )
                 ],
                 ["D1", "D2", "D3", "D4"],
@@ -411,6 +421,7 @@ def execute(run: Run, timeout: float) -> dict[str, Any]:
             "w_sram_bits": ZZ_W_SRAM_BITS,
             "act_port_bits": ZZ_ACT_PORT_BITS,
             "w_port_bits": ZZ_W_PORT_BITS,
+            "activations": run.activations,
         }
     else:
         settings |= {"dataflow": "ws", "mode": "CALC", "sram_kb": list(SS_SRAM_KB)}

@@ -141,13 +141,26 @@ class Run:
     # ZigZag only: "stock" (its edge_tpu_like K x C x OX x OY unrolling for every layer) or
     # "dw" (the same, plus G x FX x OX x OY for depthwise layers).
     mapping: str = ""
+    # ZigZag only: where activations live between layers. "dram" is ZigZag's default flow
+    # (each layer reads its input from DRAM and writes its output back); "resident" keeps them
+    # in the activation SRAM, so DRAM serves only the weights, as in prime-rs's policy when an
+    # op's input and output fit on chip (always, for these networks on the reference).
+    activations: str = "dram"
     # SCALE-Sim only: the network is run in this many processes of consecutive layers, each
     # under the time cap (ResNet-50 takes longer than one cap).
     parts: int = 1
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Run:
+        """A cached run's record; fields added to the study since it was made take their
+        defaults (every earlier run streamed activations from DRAM)."""
+        return cls(**d)
+
     @property
     def name(self) -> str:
         tail = f"-{self.mapping}" if self.mapping else ""
+        if self.activations != "dram":
+            tail += "-res"
         if self.peer == "scalesim":
             return f"scalesim-{self.network}-{self.macs}"
         return f"zigzag-{self.network}-{self.macs}-{self.gbps}gbps{tail}"
@@ -160,8 +173,14 @@ class Run:
         return asdict(self)
 
 
-def zigzag(network: str, mapping: str, macs: int = BASE_MACS, gbps: int = BASE_GBPS) -> Run:
-    return Run("zigzag", network, macs=macs, gbps=gbps, mapping=mapping)
+def zigzag(
+    network: str,
+    mapping: str,
+    macs: int = BASE_MACS,
+    gbps: int = BASE_GBPS,
+    activations: str = "dram",
+) -> Run:
+    return Run("zigzag", network, macs=macs, gbps=gbps, mapping=mapping, activations=activations)
 
 
 # Every peer run of the study, cheapest first. ResNet-50 has no depthwise layer, so its stock
@@ -174,10 +193,30 @@ RUNS: tuple[Run, ...] = (
     *(zigzag(SWEEP_NETWORK, "dw", gbps=g) for g in GBPS_SWEEP if g != BASE_GBPS),
     zigzag("resnet50", "stock"),
     Run("scalesim", "resnet50", parts=3),
+    # The same ZigZag points with activations resident on chip: the like-for-like comparison
+    # of the memory terms (docs/fidelity.md, "Activation residency").
+    zigzag("mobilenet_v2", "dw", activations="resident"),
+    *(
+        zigzag(SWEEP_NETWORK, "dw", macs=m, activations="resident")
+        for m in MAC_SWEEP
+        if m != BASE_MACS
+    ),
+    *(
+        zigzag(SWEEP_NETWORK, "dw", gbps=g, activations="resident")
+        for g in GBPS_SWEEP
+        if g != BASE_GBPS
+    ),
+    zigzag("resnet50", "stock", activations="resident"),
 )
 
 
 def depthwise_aware(run: Run) -> Run:
     """The run that holds the depthwise-aware ZigZag result of ``run``'s network and point."""
     has_dw = any(layer.depthwise for layer in gemm_layers(run.network))
-    return zigzag(run.network, "dw" if has_dw else "stock", macs=run.macs, gbps=run.gbps)
+    return zigzag(
+        run.network,
+        "dw" if has_dw else "stock",
+        macs=run.macs,
+        gbps=run.gbps,
+        activations=run.activations,
+    )
