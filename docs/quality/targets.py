@@ -3,6 +3,11 @@ docs/compare/paper.sh (table 3(a)) and of the README's two-application and zero-
 PRIME's regret (median, min..max over seeds) and its verified top-K median's.
 
     python docs/quality/targets.py [docs/compare]
+    python docs/quality/targets.py --rounds [docs/quality/runs]   # rounds.sh's runs
+
+With ``--rounds`` the rows are the single-application tasks run by docs/quality/rounds.sh (the
+same 128 oracle calls in 4 rounds of 32), read from each run's best.json; the top-K is then the
+128 designs verified over the rounds.
 """
 
 import json
@@ -10,22 +15,54 @@ import statistics as st
 import sys
 from pathlib import Path
 
-C = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1] / "compare"
-tasks = [
-    (a, C / "specialise" / a, 1.0)
-    for a in [
-        "mobilenet_v2",
-        "mobilenet_v3_large",
-        "mobilenet_v3_small",
-        "mobilenet_edgetpu",
-        "unet",
-        "rnnt_encoder",
-        "rnnt_decoder",
-        "ssd_mobilenet_v2",
-        "efficientnet_lite0",
-        "resnet50",
-    ]
+ROUNDS = "--rounds" in sys.argv
+args = [a for a in sys.argv[1:] if a != "--rounds"]
+HERE = Path(__file__).resolve().parent
+C = Path(args[0]) if args else (HERE / "runs" if ROUNDS else HERE.parent / "compare")
+APPS = [
+    "mobilenet_v2",
+    "mobilenet_v3_large",
+    "mobilenet_v3_small",
+    "mobilenet_edgetpu",
+    "unet",
+    "rnnt_encoder",
+    "rnnt_decoder",
+    "ssd_mobilenet_v2",
+    "efficientnet_lite0",
+    "resnet50",
 ]
+
+
+def rounds_table() -> None:
+    print("| task | regret (median, min..max) | ≤ 1%? | top-K median regret | ≤ 5%? | seeds |")
+    print("| --- | ---: | :---: | ---: | :---: | ---: |")
+    for app in APPS:
+        runs = [C / f"{app}-rounds-seed{s}" / "best.json" for s in (0, 1, 2)]
+        best = [json.loads(f.read_text()) for f in runs if f.exists()]
+        if not best:
+            print(f"| {app} | (not run) | | | | 0 |")
+            continue
+        reg = [b["regret"] for b in best if b.get("verified")]
+        med = [b["median_regret"] for b in best if b.get("verified")]
+        none = len(best) - len(reg)
+        if not reg:
+            print(f"| {app} | no feasible design on any seed | no | — | no | {len(best)} |")
+            continue
+        m, mm = st.median(reg), st.median(med)
+        txt = f"+{100 * m:.2f}% (+{100 * min(reg):.2f}..+{100 * max(reg):.2f})"
+        if none:
+            txt += f"; {none} verified no feasible design"
+        ok = "yes" if not none and m <= 0.01 else "no"
+        print(
+            f"| {app} | {txt} | {ok} | +{100 * mm:.2f}% | {'yes' if mm <= 0.05 else 'no'} "
+            f"| {len(best)} |"
+        )
+
+
+if ROUNDS:
+    rounds_table()
+    sys.exit(0)
+tasks = [(a, C / "specialise" / a, 1.0) for a in APPS]
 tasks += [
     ("mobilenet_v2 + unet (multi)", C / "mnv2_unet", 3.0),
     ("mobilenet_v3_small, zero-shot from 3", C / "zeroshot", 3.0),
