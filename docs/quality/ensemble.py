@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import statistics
 import sys
 from pathlib import Path
 
 import numpy as np
+from cells import regret_cell
 
 from prime_rs import data, train
 from prime_rs.run import OptimizeSettings
@@ -66,24 +66,14 @@ def ensemble(compare_dir: Path) -> dict[str, list[float | None]]:
     return {k: [None if v is None else v / optimum - 1 for v in vs] for k, vs in out.items()}
 
 
-def _cell(regrets: list[float | None]) -> str:
-    found = [r for r in regrets if r is not None]
-    none = len(regrets) - len(found)
-    if not found:
-        return "no feasible design"
-    text = " / ".join("none" if r is None else f"{r:+.2%}" for r in regrets)
-    med = f"{statistics.median(found):+.2%}" + (f", {none} none" if none else "")
-    return f"{med} ({text})"
-
-
 def main(argv: list[str]) -> int:
     print("| task | single model (3 runs) | ensemble mean | ensemble mean - std |")
     print("| --- | ---: | ---: | ---: |")
     for d in argv:
         r = ensemble(Path(d))
         print(
-            f"| {Path(d).name} | {_cell(r['single'])} | {_cell(r['mean'])} | "
-            f"{_cell(r['pessimistic'])} |",
+            f"| {Path(d).name} | {regret_cell(r['single'])} | {regret_cell(r['mean'])} | "
+            f"{regret_cell(r['pessimistic'])} |",
             flush=True,
         )
     return 0

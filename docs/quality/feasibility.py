@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import statistics
 import sys
 from pathlib import Path
 
@@ -29,6 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from cells import regret_cell
 
 from prime_rs import SPACE, data, train
 from prime_rs.run import OptimizeSettings
@@ -133,15 +133,8 @@ def study(compare_dir: Path) -> tuple[dict[str, list[tuple[float | None, float]]
 
 
 def _cell(rows: list[tuple[float | None, float]]) -> str:
-    regrets = [r for r, _ in rows]
-    found = [r for r in regrets if r is not None]
-    if not found:
-        return "no feasible design"
-    text = " / ".join("none" if r is None else f"{r:+.2%}" for r in regrets)
     shares = ", ".join(f"{round(128 * s)}" for _, s in rows)
-    none = len(regrets) - len(found)
-    med = f"{statistics.median(found):+.2%}" + (f", {none} none" if none else "")
-    return f"{med} ({text}; feasible {shares})"
+    return regret_cell([r for r, _ in rows], f"feasible {shares}")
 
 
 def main(argv: list[str]) -> int:

@@ -15,22 +15,13 @@ import statistics as st
 import sys
 from pathlib import Path
 
+from prime_rs import workloads
+
 ROUNDS = "--rounds" in sys.argv
 args = [a for a in sys.argv[1:] if a != "--rounds"]
 HERE = Path(__file__).resolve().parent
 C = Path(args[0]) if args else (HERE / "runs" if ROUNDS else HERE.parent / "compare")
-APPS = [
-    "mobilenet_v2",
-    "mobilenet_v3_large",
-    "mobilenet_v3_small",
-    "mobilenet_edgetpu",
-    "unet",
-    "rnnt_encoder",
-    "rnnt_decoder",
-    "ssd_mobilenet_v2",
-    "efficientnet_lite0",
-    "resnet50",
-]
+APPS = workloads.names()
 
 
 def rounds_table() -> None:
