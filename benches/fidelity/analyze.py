@@ -442,6 +442,51 @@ def sweep_rows(sw: Sweep) -> list[list[str]]:
     return rows
 
 
+def fixed_cost_rows(sws: list[Sweep]) -> list[list[str]]:
+    """Which constant fixed cost F (ms, added to prime-rs's ops at every sweep point) each
+    elasticity target allows, and the least F the measured-latency target needs: whether any
+    constant-F model with these ops can meet them together."""
+    grid = np.linspace(0.0, 2.0 * max(sw.prime_total[0] for sw in sws), 4001)
+
+    def allowed(sw: Sweep, zz: list[float]) -> np.ndarray:
+        e_z = elasticity(sw.points, zz)
+        ratio = np.array([elasticity(sw.points, [y + f for y in sw.prime_ops]) for f in grid]) / e_z
+        return (ratio >= 1 / ELASTICITY_FACTOR) & (ratio <= ELASTICITY_FACTOR)
+
+    def span(mask: np.ndarray) -> str:
+        if not mask.any():
+            return "none"
+        lo, hi = grid[mask].min(), grid[mask].max()
+        return f"{lo:.2f} and above" if hi == grid[-1] else f"{lo:.2f} to {hi:.2f}"
+
+    rows, together = [], {}
+    for flow, pick in (
+        ("default flow", lambda sw: sw.zigzag),
+        ("resident", lambda sw: sw.zigzag_resident),
+    ):
+        masks = [allowed(sw, pick(sw)) for sw in sws]
+        for sw, mask in zip(sws, masks, strict=True):
+            rows.append(
+                [
+                    f"elasticity to {sw.resource} within {ELASTICITY_FACTOR}x of ZigZag ({flow})",
+                    span(mask),
+                ]
+            )
+        together[flow] = np.logical_and.reduce(masks)
+        rows.append([f"both elasticities, ZigZag {flow}", span(together[flow])])
+    base = sws[0]
+    at = base.points.index(study.BASE_MACS)
+    need = MEASURED_MS[study.SWEEP_NETWORK] / MEASURED_FACTOR - base.prime_ops[at]
+    rows.append(
+        [
+            f"reference within {MEASURED_FACTOR:g}x of the measured {MEASURED_MS[study.SWEEP_NETWORK]} ms",
+            f"{need:.2f} and above",
+        ]
+    )
+    rows.append(["prime-rs's own fixed costs", f"{base.prime_total[at] - base.prime_ops[at]:.2f}"])
+    return rows
+
+
 # ---------------------------------------------------------------- targets
 
 
@@ -616,6 +661,11 @@ def render(label: str, nets: dict[str, Network], sws: list[Sweep], tgts: list[Ta
         parts.append(
             table([sw.resource, *(str(p) for p in sw.points), "elasticity"], sweep_rows(sw))
         )
+    parts.append(
+        f"Constant fixed costs F (ms, on {study.SWEEP_NETWORK}) that each target allows, with "
+        "prime-rs's ops:"
+    )
+    parts.append(table(["target", "F allowed (ms)"], fixed_cost_rows(sws)))
     for net in nets.values():
         parts.append(
             f"<details><summary>{net.name}: every GEMM layer (cycles; ZigZag depthwise-aware)</summary>\n\n"
