@@ -18,8 +18,6 @@ comparison.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import sys
 from pathlib import Path
 
@@ -28,13 +26,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from cells import regret_cell
+import paired_search
 
-from prime_rs import SPACE, data, train
-from prime_rs.run import OptimizeSettings
-from prime_rs.run.evaluation import task_optimum
-from prime_rs.run.logged import dataset_best
-from prime_rs.run.optimize import search_designs, surrogate_objective
+from prime_rs import SPACE, data
 from prime_rs.task import Task
 
 STEPS = 3000
@@ -96,45 +90,18 @@ def log_p_feasible(model: eqx.nn.MLP):
     return score
 
 
-def study(compare_dir: Path) -> tuple[dict[str, list[tuple[float | None, float]]], dict]:
-    runs = sorted((compare_dir / "runs").glob("prime-seed*"))
-    base = OptimizeSettings.from_toml(runs[0] / "config.toml")
-    task = Task(base.apps, area_budget=base.area_budget)
-    ds = data.load(base.data)
-    clf, stats = classifier(ds, task, seed=0)
+def study(compare_dir: Path) -> tuple[paired_search.Found, dict[str, float]]:
+    st = paired_search.load(compare_dir)
+    clf, stats = classifier(st.logged, st.task, seed=0)
     log_p = log_p_feasible(clf)
-    init = dataset_best(ds, task)[0].designs
-    found: dict[str, list[tuple[float | None, float]]] = {"soft": [], "filter": [], "single": []}
-    for r in runs:
-        settings = OptimizeSettings.from_toml(r / "config.toml")
-        surrogate = surrogate_objective(train.load(r / "model"), task)
 
-        def soft(d: np.ndarray, s=surrogate) -> np.ndarray:
-            return s(d) + log_p(d)
+    def soft(s: paired_search.ScoreFn) -> paired_search.ScoreFn:
+        return lambda d: s(d) + log_p(d)
 
-        def filtered(d: np.ndarray, s=surrogate) -> np.ndarray:
-            return s(d) - 100.0 * (log_p(d) < np.log(0.5))
+    def filtered(s: paired_search.ScoreFn) -> paired_search.ScoreFn:
+        return lambda d: s(d) - 100.0 * (log_p(d) < np.log(0.5))
 
-        for name, score in (("single", surrogate), ("soft", soft), ("filter", filtered)):
-            res = search_designs(dataclasses.replace(settings), task, score, init, [])
-            ev = task.evaluate(res.designs)
-            lat = np.asarray(ev.mean_latency_ms, np.float64)[ev.valid]
-            found[name].append((float(lat.min()) if len(lat) else None, float(ev.valid.mean())))
-        # The repeated plain search must be the run's own: then each row is a paired comparison.
-        b = json.loads((r / "best.json").read_text())
-        held = b["latency_ms"]["mean"] if b.get("verified") else None
-        if found["single"][-1][0] != held:
-            print(f"warning: {r} repeated search gives {found['single'][-1][0]}, run had {held}")
-    optimum = task_optimum(task).optimum_ms  # evaluation only: after every search
-    return {
-        k: [(None if v is None else v / optimum - 1, share) for v, share in vs]
-        for k, vs in found.items()
-    }, stats
-
-
-def _cell(rows: list[tuple[float | None, float]]) -> str:
-    shares = ", ".join(f"{round(128 * s)}" for _, s in rows)
-    return regret_cell([r for r, _ in rows], f"feasible {shares}")
+    return paired_search.repeat(st, {"soft": soft, "filter": filtered}), stats
 
 
 def main(argv: list[str]) -> int:
@@ -151,8 +118,8 @@ def main(argv: list[str]) -> int:
             f"{s['in_budget_rows']:,.0f} feasible"
         )
         print(
-            f"| {Path(d).name} | {clf} | {_cell(r['single'])} | {_cell(r['soft'])} | "
-            f"{_cell(r['filter'])} |",
+            f"| {Path(d).name} | {clf} | {paired_search.cell(r['single'])} | {paired_search.cell(r['soft'])} | "
+            f"{paired_search.cell(r['filter'])} |",
             flush=True,
         )
     return 0
