@@ -3,7 +3,7 @@ docs/compare/paper.sh (table 3(a)) and of the README's two-application and zero-
 PRIME's regret (median, min..max over seeds) and its verified top-K median's.
 
     python docs/quality/targets.py [docs/compare]
-    python docs/quality/targets.py --rounds [docs/quality/runs]   # rounds.sh's runs
+    python docs/quality/targets.py --rounds [--tag rounds8x16] [docs/quality/runs]  # rounds.sh
 
 With ``--rounds`` the rows are the single-application tasks run by docs/quality/rounds.sh (the
 same 128 oracle calls in 4 rounds of 32), read from each run's best.json; the top-K is then the
@@ -19,6 +19,11 @@ from prime_rs import workloads
 
 ROUNDS = "--rounds" in sys.argv
 args = [a for a in sys.argv[1:] if a != "--rounds"]
+TAG = "rounds"
+if "--tag" in args:  # the runs of `ROUNDS=R CANDIDATES=K rounds.sh`: --tag roundsRxK
+    i = args.index("--tag")
+    TAG = args[i + 1]
+    del args[i : i + 2]
 HERE = Path(__file__).resolve().parent
 C = Path(args[0]) if args else (HERE / "runs" if ROUNDS else HERE.parent / "compare")
 APPS = workloads.names()
@@ -28,7 +33,7 @@ def rounds_table() -> None:
     print("| task | regret (median, min..max) | ≤ 1%? | top-K median regret | ≤ 5%? | seeds |")
     print("| --- | ---: | :---: | ---: | :---: | ---: |")
     for app in APPS:
-        runs = [C / f"{app}-rounds-seed{s}" / "best.json" for s in (0, 1, 2)]
+        runs = [C / f"{app}-{TAG}-seed{s}" / "best.json" for s in (0, 1, 2)]
         best = [json.loads(f.read_text()) for f in runs if f.exists()]
         if not best:
             print(f"| {app} | (not run) | | | | 0 |")
