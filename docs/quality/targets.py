@@ -7,13 +7,17 @@ PRIME's regret (median, min..max over seeds) and its verified top-K median's.
 
 With ``--rounds`` the rows are the single-application tasks run by docs/quality/rounds.sh (the
 same 128 oracle calls in 4 rounds of 32), read from each run's best.json; the top-K is then the
-128 designs verified over the rounds.
+128 designs verified over the rounds. The table is followed by the runs paired, seed by seed,
+with table 3(a)'s one-shot runs (docs/compare/specialise): better / worse / equal and a Wilcoxon
+signed-rank test on the regrets.
 """
 
 import json
 import statistics as st
 import sys
 from pathlib import Path
+
+from scipy.stats import wilcoxon
 
 from prime_rs import workloads
 
@@ -55,8 +59,41 @@ def rounds_table() -> None:
         )
 
 
+def paired_with_one_shot() -> None:
+    """Each rounds run against the one-shot run of the same task and seed (same logs, same first
+    model); a run that verified no feasible design counts as worse than any that did."""
+    inf = float("inf")
+    diffs, unmatched = [], 0
+    for app in APPS:
+        shot = HERE.parent / "compare" / "specialise" / app / "results.json"
+        if not shot.exists():
+            continue
+        one = {
+            r["seed"]: r["regret"] for r in json.loads(shot.read_text()) if r["method"] == "prime"
+        }
+        for seed in (0, 1, 2):
+            f = C / f"{app}-{TAG}-seed{seed}" / "best.json"
+            if not f.exists() or seed not in one:
+                unmatched += f.exists()
+                continue
+            b = json.loads(f.read_text())
+            new = b["regret"] if b.get("verified") else inf
+            old = inf if one[seed] is None else one[seed]
+            diffs.append(0.0 if new == old else new - old)
+    better = sum(d < -1e-12 for d in diffs)
+    worse = sum(d > 1e-12 for d in diffs)
+    finite = [max(min(d, 1.0), -1.0) for d in diffs]  # no feasible design: ranked as a 100% loss
+    p = wilcoxon(finite).pvalue if better + worse else float("nan")
+    print(
+        f"\npaired with the one-shot runs ({len(diffs)} runs): better {better}, worse {worse}, "
+        f"equal {len(diffs) - better - worse}; Wilcoxon p = {p:.3f}"
+        + (f"; {unmatched} without a one-shot run" if unmatched else "")
+    )
+
+
 if ROUNDS:
     rounds_table()
+    paired_with_one_shot()
     sys.exit(0)
 tasks = [(a, C / "specialise" / a, 1.0) for a in APPS]
 tasks += [
