@@ -19,8 +19,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from cells import regret_cell
-from scipy.stats import wilcoxon
+from cells import one_shot_regrets, paired_summary, regret_cell
 
 from prime_rs import data, train, workloads
 from prime_rs.run import OptimizeSettings
@@ -62,25 +61,21 @@ def study(app: str, runs: list[Path]) -> dict[str, list[tuple[float | None, floa
     task = Task(base.apps, area_budget=base.area_budget)
     logs = base.data or json.loads((runs[0] / "meta.json").read_text())["dataset"]["path"]
     init = dataset_best(data.load(logs), task)[0].designs
-    one_shot = {
-        r["seed"]: r["regret"]
-        for r in json.loads((HERE.parent / "compare/specialise" / app / "results.json").read_text())
-        if r["method"] == "prime"
-    }
+    one_shot = one_shot_regrets(app)
     found: dict[str, list[tuple[float | None, float | None, int]]] = {"plain": []}
     found |= {f"d{d}": [] for d in DISTANCES}
+    seeds = []
     for r in runs:
-        settings = dataclasses.replace(
-            OptimizeSettings.from_toml(r / "config.toml"), candidates=POOL
-        )
+        settings = OptimizeSettings.from_toml(r / "config.toml")
+        seeds.append(settings.seed)
+        settings = dataclasses.replace(settings, candidates=POOL)
         score = surrogate_objective(train.load(r / "model"), task)
         pool = search_designs(settings, task, score, init, []).designs
         found["plain"].append(measure(task, pool[:K]))
         for d in DISTANCES:
             found[f"d{d}"].append(measure(task, spread(pool, d)))
     optimum = task_optimum(task).optimum_ms  # evaluation only: after every search
-    for r, (best, _, _) in zip(runs, found["plain"], strict=True):
-        seed = OptimizeSettings.from_toml(r / "config.toml").seed
+    for r, seed, (best, _, _) in zip(runs, seeds, found["plain"], strict=True):
         mine = None if best is None else best / optimum - 1
         held = one_shot.get(seed)
         if mine is None or held is None or abs(mine - held) > 1e-9:
@@ -116,7 +111,7 @@ def main(argv: list[str]) -> int:
     head = " | ".join(f"at least {d} apart" for d in DISTANCES)
     print(f"| task | plain top {K} | {head} |")
     print("| --- | ---: | " + " | ".join("---:" for _ in DISTANCES) + " |")
-    pairs: dict[int, list[float]] = {d: [] for d in DISTANCES}
+    pairs: dict[int, list[tuple[float | None, float | None]]] = {d: [] for d in DISTANCES}
     for app in workloads.names():
         runs = [root / f"{app}-{tag}-seed{s}" for s in (0, 1, 2)]
         runs = [r for r in runs if (r / "model").is_dir()]
@@ -125,17 +120,14 @@ def main(argv: list[str]) -> int:
         f = study(app, runs)
         cells = " | ".join(cell(f[f"d{d}"]) for d in DISTANCES)
         print(f"| {app} | {cell(f['plain'])} | {cells} |", flush=True)
-        for d in DISTANCES:  # no feasible design: ranked as a 100% regret
+        for d in DISTANCES:
             pairs[d] += [
-                (1.0 if new is None else new) - (1.0 if old is None else old)
-                for (new, _, _), (old, _, _) in zip(f[f"d{d}"], f["plain"], strict=True)
+                (new, old) for (new, _, _), (old, _, _) in zip(f[f"d{d}"], f["plain"], strict=True)
             ]
-    for d, diffs in pairs.items():
-        better, worse = sum(x < -1e-12 for x in diffs), sum(x > 1e-12 for x in diffs)
-        p = wilcoxon(diffs).pvalue if better + worse else float("nan")
+    for d, found in pairs.items():
         print(
-            f"at least {d} apart against the plain top {K} ({len(diffs)} runs): better {better}, "
-            f"worse {worse}, equal {len(diffs) - better - worse}; Wilcoxon p = {p:.3f}"
+            f"at least {d} apart against the plain top {K} ({len(found)} runs): "
+            + paired_summary(found)
         )
     return 0
 

@@ -17,7 +17,7 @@ import statistics as st
 import sys
 from pathlib import Path
 
-from scipy.stats import wilcoxon
+from cells import one_shot_regrets, paired_summary
 
 from prime_rs import workloads
 
@@ -61,32 +61,19 @@ def rounds_table() -> None:
 
 def paired_with_one_shot() -> None:
     """Each rounds run against the one-shot run of the same task and seed (same logs, same first
-    model); a run that verified no feasible design counts as worse than any that did."""
-    inf = float("inf")
-    diffs, unmatched = [], 0
+    model)."""
+    pairs, unmatched = [], 0
     for app in APPS:
-        shot = HERE.parent / "compare" / "specialise" / app / "results.json"
-        if not shot.exists():
-            continue
-        one = {
-            r["seed"]: r["regret"] for r in json.loads(shot.read_text()) if r["method"] == "prime"
-        }
+        one = one_shot_regrets(app)
         for seed in (0, 1, 2):
             f = C / f"{app}-{TAG}-seed{seed}" / "best.json"
             if not f.exists() or seed not in one:
                 unmatched += f.exists()
                 continue
             b = json.loads(f.read_text())
-            new = b["regret"] if b.get("verified") else inf
-            old = inf if one[seed] is None else one[seed]
-            diffs.append(0.0 if new == old else new - old)
-    better = sum(d < -1e-12 for d in diffs)
-    worse = sum(d > 1e-12 for d in diffs)
-    finite = [max(min(d, 1.0), -1.0) for d in diffs]  # no feasible design: ranked as a 100% loss
-    p = wilcoxon(finite).pvalue if better + worse else float("nan")
+            pairs.append((b["regret"] if b.get("verified") else None, one[seed]))
     print(
-        f"\npaired with the one-shot runs ({len(diffs)} runs): better {better}, worse {worse}, "
-        f"equal {len(diffs) - better - worse}; Wilcoxon p = {p:.3f}"
+        f"\npaired with the one-shot runs ({len(pairs)} runs): {paired_summary(pairs)}"
         + (f"; {unmatched} without a one-shot run" if unmatched else "")
     )
 
